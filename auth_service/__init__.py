@@ -1,0 +1,1 @@
+"""The identity provider: users, roles, OAuth clients, signed JWT access tokens and the JWKS."""

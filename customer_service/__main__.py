@@ -1,0 +1,3 @@
+from customer_service.cli import main
+
+main()

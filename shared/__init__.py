@@ -1,0 +1,1 @@
+"""Code both services use; above all the token verifier any resource server can reuse."""

@@ -1,0 +1,1 @@
+"""PostgreSQL access shared by both services: the pool's lifespan and the migration runner."""

@@ -1,0 +1,219 @@
+"""``make run``: the whole system on one machine, in the foreground, stopped by Ctrl-C.
+
+Order of start: data stores (embedded unless ``DATABASE_URL`` / ``REDIS_URL`` name servers),
+per-service databases, migrations, the bootstrap admin, then both services as child processes,
+each in its own process group. Order of stop: services first (they drain in-flight requests),
+then the data stores, so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from shared.devstack.databases import create_database, with_database
+from shared.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
+
+__all__ = ["Stack", "main"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass
+class Stack:
+    environ: Mapping[str, str]
+    data_dir: Path
+    postgres: EmbeddedPostgres | None = None
+    redis: EmbeddedRedis | None = None
+    services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ start
+    def start_data_stores(self) -> tuple[str, str]:
+        database_url = self.environ.get("DATABASE_URL")
+        if not database_url:
+            self.postgres = EmbeddedPostgres(self.data_dir / "postgres", own_process_group=True)
+            database_url = self.postgres.start()
+            say(
+                f"embedded PostgreSQL on 127.0.0.1:{self.postgres.port} "
+                f"(data in {rel(self.postgres.data_dir)})"
+            )
+        redis_url = self.environ.get("REDIS_URL")
+        if not redis_url:
+            self.redis = EmbeddedRedis(self.data_dir / "redis", own_process_group=True)
+            redis_url = self.redis.start()
+            say(f"embedded Redis on 127.0.0.1:{self.redis.port}")
+        return database_url, redis_url
+
+    def service_environments(self, database_url: str, redis_url: str) -> dict[str, dict[str, str]]:
+        env = dict(self.environ)
+        auth_port = env.get("AUTH_PORT", "8000")
+        customer_port = env.get("CUSTOMER_PORT", "8001")
+        auth_host = env.get("AUTH_HOST", "127.0.0.1")
+        issuer = env.get("AUTH_ISSUER") or f"http://{auth_host}:{auth_port}"
+        kek_file = self.data_dir / "key-encryption-key"
+        if not kek_file.exists():
+            kek_file.write_text(secrets.token_urlsafe(32) + "\n")
+            kek_file.chmod(0o600)
+        auth = {
+            **env,
+            "AUTH_PORT": auth_port,
+            "AUTH_ISSUER": issuer,
+            "AUTH_DATABASE_URL": env.get("AUTH_DATABASE_URL") or with_database(database_url, "auth"),
+            "AUTH_REDIS_URL": env.get("AUTH_REDIS_URL") or redis_url,
+            "AUTH_KEY_ENCRYPTION_KEY_FILE": env.get("AUTH_KEY_ENCRYPTION_KEY_FILE") or str(kek_file),
+            "AUTH_BOOTSTRAP_CREDENTIALS_FILE": str(self.data_dir / "bootstrap-admin.txt"),
+        }
+        customer = {
+            **env,
+            "CUSTOMER_PORT": customer_port,
+            "CUSTOMER_ISSUER": env.get("CUSTOMER_ISSUER") or issuer,
+            "CUSTOMER_DATABASE_URL": env.get("CUSTOMER_DATABASE_URL")
+            or with_database(database_url, "customers"),
+            "CUSTOMER_REDIS_URL": env.get("CUSTOMER_REDIS_URL") or redis_url,
+        }
+        return {"auth_service": auth, "customer_service": customer}
+
+    def prepare(self, envs: dict[str, dict[str, str]]) -> None:
+        for module, env in envs.items():
+            prefix = "AUTH_" if module == "auth_service" else "CUSTOMER_"
+            url = env[f"{prefix}DATABASE_URL"]
+            server, name = url.rsplit("/", 1)
+            asyncio.run(create_database(server + "/postgres", name.split("?", 1)[0]))
+            run_step([sys.executable, "-m", module, "db", "upgrade"], env)
+
+    def start_services(self, envs: dict[str, dict[str, str]]) -> None:
+        for module, env in envs.items():
+            self.services[module] = subprocess.Popen(
+                [sys.executable, "-m", module, "serve"], env=env, cwd=ROOT, process_group=0
+            )
+
+    def wait_ready(self, envs: dict[str, dict[str, str]], timeout: float = 90.0) -> None:
+        urls = {
+            "auth_service": f"http://127.0.0.1:{envs['auth_service']['AUTH_PORT']}/readyz",
+            "customer_service": f"http://127.0.0.1:{envs['customer_service']['CUSTOMER_PORT']}/readyz",
+        }
+        pending = dict(urls)
+        deadline = time.monotonic() + timeout
+        while pending:
+            for module in list(pending):
+                process = self.services[module]
+                if process.poll() is not None:
+                    raise StackError(f"{module} exited with code {process.returncode}")
+                try:
+                    if httpx.get(pending[module], timeout=1.0).status_code == 200:
+                        del pending[module]
+                except httpx.HTTPError:
+                    pass
+            if time.monotonic() > deadline:
+                raise StackError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
+            time.sleep(0.2)
+
+    # ------------------------------------------------------------------- stop
+    def stop(self) -> None:
+        for process in self.services.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.services.values():
+            try:
+                process.wait(25)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.redis is not None:
+            self.redis.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+def run_step(command: list[str], env: Mapping[str, str]) -> None:
+    result = subprocess.run(command, env=dict(env), cwd=ROOT, check=False)
+    if result.returncode != 0:
+        raise StackError(f"`{' '.join(command[1:])}` failed (exit {result.returncode})")
+
+
+def say(message: str) -> None:
+    print(f"make run: {message}", flush=True)
+
+
+def rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def banner(envs: dict[str, dict[str, str]]) -> str:
+    auth = f"http://127.0.0.1:{envs['auth_service']['AUTH_PORT']}"
+    customers = f"http://127.0.0.1:{envs['customer_service']['CUSTOMER_PORT']}"
+    credentials = Path(envs["auth_service"]["AUTH_BOOTSTRAP_CREDENTIALS_FILE"])
+    login = f"  admin credentials    {rel(credentials)}\n" if credentials.exists() else ""
+    return (
+        "\n"
+        f"  auth service         {auth}        (OpenAPI: {auth}/schema)\n"
+        f"  customer service     {customers}        (OpenAPI: {customers}/schema)\n"
+        f"{login}"
+        f"  get a token          curl -s {auth}/oauth/token -d grant_type=password \\\n"
+        "                         -d client_id=first-party \\\n"
+        "                         -d username=ADMIN_EMAIL -d password=ADMIN_PASSWORD\n"
+        "  stop                 Ctrl-C\n"
+    )
+
+
+def main() -> int:
+    stop_requested = False
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, request_stop)
+    data_dir = Path(os.environ.get("DEVSTACK_DATA_DIR", ROOT / ".data")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stack = Stack(os.environ, data_dir)
+    try:
+        database_url, redis_url = stack.start_data_stores()
+        envs = stack.service_environments(database_url, redis_url)
+        stack.prepare(envs)
+        stack.start_services(envs)
+        stack.wait_ready(envs)
+        print(banner(envs), flush=True)
+        while all(p.poll() is None for p in stack.services.values()):
+            time.sleep(0.5)
+        failed = [m for m, p in stack.services.items() if p.returncode not in (None, 0)]
+        if failed:
+            raise StackError(f"{', '.join(failed)} stopped unexpectedly")
+        return 0
+    except KeyboardInterrupt:
+        say("stopping...")
+        return 0
+    except StackError as exc:
+        say(f"error: {exc}")
+        return 1
+    except Exception as exc:
+        say(f"error: {type(exc).__name__}: {exc}")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+        say("stopped; nothing left running")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""HTTP pieces both services mount: errors as problem+json, request ids and access logs, health."""
