@@ -1,0 +1,124 @@
+"""JwksCache against a real HTTP server: discovery, caching, unknown kids, the issuer going away."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from shared.auth.jwks import JwksCache
+from shared.auth.verifier import InvalidToken, TokenVerifier
+from tests.shared.auth.jwks_server import JwksServer
+from tests.shared.auth.token_factory import AUDIENCE, SigningKey, claims, jwks
+
+FIRST = SigningKey.generate("RS256", kid="first")
+SECOND = SigningKey.generate("ES256", kid="second")
+
+
+@pytest.fixture
+def server() -> Iterator[JwksServer]:
+    server = JwksServer()
+    server.jwks = jwks(FIRST)
+    with server.running():
+        yield server
+
+
+@pytest.fixture
+async def cache(server: JwksServer) -> AsyncIterator[JwksCache]:
+    cache = JwksCache(server.url, unknown_kid_interval=0.5)
+    yield cache
+    await cache.close()
+
+
+def verifier_for(cache: JwksCache, issuer: str) -> TokenVerifier:
+    return TokenVerifier(cache, issuer=issuer, audience=AUDIENCE)
+
+
+async def test_discovers_and_verifies(server: JwksServer, cache: JwksCache) -> None:
+    assert not cache.is_ready()
+    await cache.refresh()
+    assert cache.is_ready()
+    assert cache.jwks_url == server.url + "/jwks.json"
+    assert (await verifier_for(cache, server.url).verify(FIRST.sign(claims(iss=server.url)))).sub == "user-1"
+
+
+async def test_metadata_naming_another_issuer_is_refused(server: JwksServer, cache: JwksCache) -> None:
+    server.metadata_issuer = "http://evil.test"
+    await cache.refresh_for_unknown_kid("first")
+    assert not cache.is_ready()
+
+
+async def test_unknown_kid_refetches_once_per_interval_single_flight(
+    server: JwksServer, cache: JwksCache
+) -> None:
+    await cache.refresh()
+    assert server.jwks_requests == 1
+    verifier = verifier_for(cache, server.url)
+    attacker = SigningKey.generate("RS256")
+    forged = [attacker.sign(claims(iss=server.url), headers={"kid": f"forged-{i}"}) for i in range(50)]
+    results = await asyncio.gather(*(verifier.verify(t) for t in forged), return_exceptions=True)
+    assert all(isinstance(r, InvalidToken) and r.reason == "unknown_kid" for r in results)
+    assert server.jwks_requests <= 2  # at most one refetch for the whole flood
+
+
+async def test_new_key_is_picked_up_on_unknown_kid(server: JwksServer, cache: JwksCache) -> None:
+    await cache.refresh()
+    server.jwks = jwks(FIRST, SECOND)
+    await asyncio.sleep(0.6)  # past unknown_kid_interval
+    token = SECOND.sign(claims(iss=server.url))
+    assert (await verifier_for(cache, server.url).verify(token)).sub == "user-1"
+
+
+async def test_keys_survive_the_issuer_failing(server: JwksServer) -> None:
+    cache = JwksCache(server.url, min_max_age=0.0, stale_if_error=3600)
+    try:
+        server.max_age = 0
+        await cache.refresh()
+        server.failing = True
+        await cache.refresh_for_unknown_kid("other")
+        token = FIRST.sign(claims(iss=server.url))
+        assert (await verifier_for(cache, server.url).verify(token)).sub == "user-1"
+        assert cache.is_ready()
+    finally:
+        await cache.close()
+
+
+async def test_keys_expire_after_stale_if_error(server: JwksServer) -> None:
+    cache = JwksCache(server.url, min_max_age=0.0, stale_if_error=0.5)
+    try:
+        server.max_age = 0
+        await cache.refresh()
+        server.failing = True
+        time.sleep(0.6)
+        assert not cache.is_ready()
+        assert cache.get("first") is None
+    finally:
+        await cache.close()
+
+
+async def test_background_refresh_starts_without_the_issuer(server: JwksServer) -> None:
+    server.failing = True
+    cache = JwksCache(server.url)
+    try:
+        await cache.start()
+        await asyncio.sleep(0.2)
+        assert not cache.is_ready()
+        server.failing = False
+        for _ in range(40):
+            if cache.is_ready():
+                break
+            await asyncio.sleep(0.1)
+        assert cache.is_ready()
+    finally:
+        await cache.close()
+
+
+async def test_configured_jwks_url_skips_discovery(server: JwksServer) -> None:
+    cache = JwksCache("http://issuer.elsewhere", jwks_url=server.url + "/jwks.json")
+    try:
+        await cache.refresh()
+        assert cache.get("first") is not None
+    finally:
+        await cache.close()
