@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck pytest test-long lock bench clean
+.PHONY: help run test lint typecheck pytest test-long lock docs clean
 
 help:
 	@echo "make run    start PostgreSQL, Redis, migrations, the bootstrap admin and both services"
@@ -46,3 +46,6 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+docs: $(STAMP)
+	$(PY) -m shared.settings_doc
