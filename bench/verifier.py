@@ -42,10 +42,14 @@ def main() -> None:
         def bare(token: str = token, pyjwk: jwt.PyJWK = pyjwk, alg: str = alg) -> Any:
             return jwt.decode(token, pyjwk, algorithms=[alg], audience=AUDIENCE, issuer=ISSUER)
 
-        cold_verifier = TokenVerifier(StaticKeySource([prepared]), issuer=ISSUER, audience=AUDIENCE, cache_size=0)
+        cold_verifier = TokenVerifier(
+            StaticKeySource([prepared]), issuer=ISSUER, audience=AUDIENCE, cache_size=0
+        )
         tokens = [key.sign(claims(jti=uuid.uuid4().hex)) for _ in range(50)]
 
-        async def cold_loop(n: int, verifier: TokenVerifier = cold_verifier, tokens: list[str] = tokens) -> float:
+        async def cold_loop(
+            n: int, verifier: TokenVerifier = cold_verifier, tokens: list[str] = tokens
+        ) -> float:
             started = time.perf_counter()
             for i in range(n):
                 await verifier.verify(tokens[i % 50])
@@ -62,8 +66,10 @@ def main() -> None:
             return (time.perf_counter() - started) / n
 
         warm_seconds = loop.run_until_complete(warm_loop(200_000))
-        print(f"{alg:<7} {rate(bare):>10,.0f}/s {1 / cold_seconds:>10,.0f}/s {1 / warm_seconds:>10,.0f}/s "
-              f"{warm_seconds * 1e6:>8.2f}")
+        print(
+            f"{alg:<7} {rate(bare):>10,.0f}/s {1 / cold_seconds:>10,.0f}/s {1 / warm_seconds:>10,.0f}/s "
+            f"{warm_seconds * 1e6:>8.2f}"
+        )
     loop.close()
 
 
