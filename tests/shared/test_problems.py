@@ -136,3 +136,15 @@ def test_caller_request_id_is_kept_when_well_formed(bare_client: TestClient[Lite
         == "trace-abc-123"
     )
     assert bare_client.get("/boom", headers={"x-request-id": "bad id!"}).headers["x-request-id"] != "bad id!"
+
+
+def test_oversized_headers_are_431() -> None:
+    from shared.http.limits import install_header_limit
+
+    app = Litestar([echo], plugins=[problem_details_plugin()])
+    install_header_limit(app, 1024)
+    with TestClient(app) as test_client:
+        response = test_client.post("/echo", json={"name": "a", "count": 1}, headers={"x-big": "a" * 2000})
+        assert response.status_code == 431
+        assert response.headers["content-type"] == PROBLEM
+        assert test_client.post("/echo", json={"name": "a", "count": 1}).status_code == 201
