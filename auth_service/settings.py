@@ -9,19 +9,25 @@ import msgspec
 
 from shared.settings import load_settings
 
-__all__ = ["ENV_PREFIX", "AuthSettings"]
+__all__ = ["ENV_PREFIX", "AuthSettings", "SigningAlgorithm"]
 
 ENV_PREFIX = "AUTH_"
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
+SigningAlgorithm = Literal["RS256", "ES256", "EdDSA"]
+
+DEFAULT_SCOPES = ("customers:read", "customers:write", "customers:delete", "users:manage")
 
 
 class AuthSettings(msgspec.Struct, kw_only=True):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/auth"
     """PostgreSQL database owned by the auth service (never shared with another service)."""
     redis_url: str = "redis://127.0.0.1:6379/0"
-    """Redis: the access-token deny-list and login throttling."""
+    """Redis: the access-token deny-list (revoked ``jti``s) and, later, login throttling."""
+    redis_prefix: str = "auth:"
+    """Prefix of every Redis key this service writes; the customer service reads the deny-list under it."""
     host: str = "127.0.0.1"
     """Address to listen on."""
     port: Port = 8000
@@ -39,10 +45,82 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     max_body_bytes: PositiveInt = 64 * 1024
     """Largest request body accepted (413 above it)."""
 
+    # ---------------------------------------------------------------- tokens
+    token_audience: str = "customers"  # noqa: S105
+    """``aud`` of every access token: the resource servers that accept them (the customer service)."""
+    access_token_ttl: Annotated[int, msgspec.Meta(ge=30, le=86400)] = 600
+    """Access-token lifetime in seconds (RFC 9068 JWT; revocation before it ends uses the deny-list)."""
+    refresh_token_ttl: PositiveInt = 30 * 86400
+    """Lifetime of one refresh token in seconds; each use rotates it and starts a new one."""
+    refresh_family_ttl: PositiveInt = 90 * 86400
+    """Absolute lifetime in seconds of a login (refresh-token family): after it, log in again."""
+    scopes_supported: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_SCOPES))
+    """Every scope roles and clients may hold (published in discovery); space- or comma-separated."""
+
+    # ---------------------------------------------------------------- signing keys
+    signing_alg: SigningAlgorithm = "RS256"
+    """Algorithm of new signing keys: RS256 (default: every JOSE library supports it and it verifies
+    fastest, see bench/auth_tokens.py), ES256 or EdDSA (Ed25519)."""
+    key_encryption_key: str = ""
+    """Key-encryption key (32 bytes, base64url) sealing signing keys at rest with AES-256-GCM."""
+    key_encryption_key_file: str = ""
+    """File holding the key-encryption key (read when ``AUTH_KEY_ENCRYPTION_KEY`` is empty)."""
+    key_rotation_interval: NonNegativeInt = 30 * 86400
+    """Seconds a key signs before the next one takes over (automatic rotation); 0 turns it off."""
+    key_prepublish_seconds: NonNegativeInt = 3600
+    """Seconds a new key is published in the JWKS before it signs; at least ``AUTH_JWKS_MAX_AGE``,
+    so every verifier has it cached before it sees a token signed with it."""
+    key_refresh_interval: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    """Seconds between a replica's checks of the key table (rotation steps, keys added elsewhere)."""
+    jwks_max_age: NonNegativeInt = 300
+    """``Cache-Control: max-age`` of the JWKS and discovery documents, in seconds."""
+
+    # ---------------------------------------------------------------- passwords
+    argon2_memory_kib: Annotated[int, msgspec.Meta(ge=8)] = 19456
+    """argon2id memory cost in KiB (OWASP minimum: 19456 = 19 MiB)."""
+    argon2_time_cost: PositiveInt = 2
+    """argon2id iterations (OWASP minimum with 19 MiB: 2)."""
+    argon2_parallelism: PositiveInt = 1
+    """argon2id lanes."""
+    password_hashing_threads: NonNegativeInt = 0
+    """Threads hashing passwords off the event loop; 0 means one per CPU."""
+    password_min_length: Annotated[int, msgspec.Meta(ge=8, le=128)] = 12
+    """Shortest password accepted (NIST SP 800-63B: at least 8; we default to 12)."""
+    password_max_length: Annotated[int, msgspec.Meta(ge=64, le=1024)] = 128
+    """Longest password accepted (NIST SP 800-63B: at least 64), checked before any hashing."""
+    password_min_strength: Annotated[int, msgspec.Meta(ge=0, le=4)] = 3
+    """Lowest zxcvbn score (0-4) accepted: rejects common passwords, dictionary words, keyboard
+    patterns and repeats (3: over 10^8 guesses)."""
+
+    # ---------------------------------------------------------------- users
+    registration_enabled: bool = False
+    """Public self-registration (``POST /api/1/users``, role ``viewer`` only); off by default."""
+    bootstrap_admin_email: str = ""
+    """Email of the first admin created by ``users bootstrap-admin`` (default ``admin@example.com``)."""
+    bootstrap_admin_password: str = ""
+    """Password of that admin; empty means generate one and print it once."""
+    bootstrap_credentials_file: str = ""
+    """Where ``users bootstrap-admin`` writes generated credentials (mode 0600); empty: print only."""
+
     def __post_init__(self) -> None:
         if not self.issuer:
             self.issuer = f"http://{self.host}:{self.port}"
         self.issuer = self.issuer.rstrip("/")
+        if self.key_prepublish_seconds < self.jwks_max_age:
+            raise ValueError(
+                "AUTH_KEY_PREPUBLISH_SECONDS must be at least AUTH_JWKS_MAX_AGE, so verifiers "
+                "fetch a new key before it signs"
+            )
+        if self.refresh_family_ttl < self.refresh_token_ttl:
+            raise ValueError("AUTH_REFRESH_FAMILY_TTL must be at least AUTH_REFRESH_TOKEN_TTL")
+        if self.password_max_length < self.password_min_length:
+            raise ValueError("AUTH_PASSWORD_MAX_LENGTH must be at least AUTH_PASSWORD_MIN_LENGTH")
+
+    @property
+    def key_retention_seconds(self) -> int:
+        """How long a retired key stays published: its last tokens' lifetime, plus the time other
+        replicas may still sign with it before they see the rotation, plus clock leeway."""
+        return self.access_token_ttl + int(self.key_refresh_interval) + 60
 
 
 def settings_from_env(environ: Mapping[str, str]) -> AuthSettings:

@@ -1,0 +1,1 @@
+"""OAuth clients: registration (RFC 7591 names), secrets, client authentication."""

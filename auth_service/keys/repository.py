@@ -1,0 +1,112 @@
+"""The ``signing_keys`` table: every replica reads it, and rotation steps change it under a lock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+__all__ = ["SigningKeyRepository", "SigningKeyRow"]
+
+# Serialises rotation steps across replicas for the length of one transaction.
+ROTATION_LOCK = 0x61757468_6B657973  # "authkeys"
+
+_COLUMNS = (
+    "kid, alg, state, public_jwk, private_key, created_at, activate_at, activated_at, retired_at, remove_at"
+)
+
+_LIST = f"SELECT {_COLUMNS} FROM signing_keys ORDER BY created_at DESC"  # noqa: S608
+_LOCK = "SELECT pg_advisory_xact_lock($1)"
+_STATES = "SELECT state, kid, activate_at, activated_at, now() AS now FROM signing_keys"
+_INSERT = """
+INSERT INTO signing_keys (kid, alg, state, public_jwk, private_key, activate_at, activated_at)
+VALUES ($1, $2, $3, $4::jsonb, $5, now() + make_interval(secs => $6),
+        CASE WHEN $3 = 'active' THEN now() END)
+"""
+_RETIRE_ACTIVE = """
+UPDATE signing_keys SET state = 'retired', retired_at = now(), remove_at = now() + make_interval(secs => $1)
+WHERE state = 'active'
+"""
+_PROMOTE_NEXT = "UPDATE signing_keys SET state = 'active', activated_at = now() WHERE state = 'next'"
+_REMOVE_EXPIRED = "DELETE FROM signing_keys WHERE state = 'retired' AND remove_at <= now() RETURNING kid"
+
+
+class SigningKeyRow(msgspec.Struct, frozen=True):
+    kid: str
+    alg: str
+    state: str
+    public_jwk: dict[str, Any]
+    private_key: bytes
+    created_at: datetime
+    activate_at: datetime
+    activated_at: datetime | None
+    retired_at: datetime | None
+    remove_at: datetime | None
+
+
+class KeyStates(msgspec.Struct, frozen=True):
+    active: str | None
+    active_since: datetime | None
+    next_kid: str | None
+    next_due: bool
+    now: datetime
+
+
+def _row(record: asyncpg.Record) -> SigningKeyRow:
+    values = dict(record)
+    values["public_jwk"] = msgspec.json.decode(values["public_jwk"])
+    return SigningKeyRow(**values)
+
+
+class SigningKeyRepository:
+    __slots__ = ()
+
+    async def all(self, conn: asyncpg.Connection) -> list[SigningKeyRow]:
+        return [_row(r) for r in await conn.fetch(_LIST)]
+
+    async def lock(self, conn: asyncpg.Connection) -> None:
+        """Inside a transaction: wait for any other replica's rotation step to finish."""
+        await conn.execute(_LOCK, ROTATION_LOCK)
+
+    async def states(self, conn: asyncpg.Connection) -> KeyStates:
+        rows = await conn.fetch(_STATES)
+        now: datetime = rows[0]["now"] if rows else await conn.fetchval("SELECT now()")
+        active = next((r for r in rows if r["state"] == "active"), None)
+        pending = next((r for r in rows if r["state"] == "next"), None)
+        return KeyStates(
+            active=active["kid"] if active else None,
+            active_since=active["activated_at"] if active else None,
+            next_kid=pending["kid"] if pending else None,
+            next_due=bool(pending and pending["activate_at"] <= now),
+            now=now,
+        )
+
+    async def insert(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        kid: str,
+        alg: str,
+        state: str,
+        public_jwk: dict[str, Any],
+        sealed_private_key: bytes,
+        activate_in: float,
+    ) -> None:
+        await conn.execute(
+            _INSERT,
+            kid,
+            alg,
+            state,
+            msgspec.json.encode(public_jwk).decode(),
+            sealed_private_key,
+            activate_in,
+        )
+
+    async def promote_next(self, conn: asyncpg.Connection, retention_seconds: float) -> None:
+        await conn.execute(_RETIRE_ACTIVE, retention_seconds)
+        await conn.execute(_PROMOTE_NEXT)
+
+    async def remove_expired(self, conn: asyncpg.Connection) -> list[str]:
+        return [r["kid"] for r in await conn.fetch(_REMOVE_EXPIRED)]

@@ -1,0 +1,72 @@
+"""Signing keys as the app sees them: start-up, the periodic rotation step, on-demand rotation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from auth_service.keys.keyring import Keyring
+from auth_service.keys.repository import SigningKeyRow
+from auth_service.keys.rotation import KeyRotation, RotationOutcome
+from auth_service.keys.sealing import KeyEncryptionKey
+from auth_service.settings import AuthSettings
+from shared.db.pool import DatabaseUnavailable, PostgresPool
+
+__all__ = ["SigningKeys"]
+
+log = logging.getLogger(__name__)
+
+
+class SigningKeys:
+    """Owns the keyring and the rotation timer of one replica."""
+
+    __slots__ = ("_interval", "_task", "keyring", "rotation")
+
+    def __init__(self, pool: PostgresPool, kek: KeyEncryptionKey, settings: AuthSettings) -> None:
+        self.keyring = Keyring(pool, kek)
+        self.rotation = KeyRotation(
+            pool,
+            kek,
+            alg=settings.signing_alg,
+            interval=settings.key_rotation_interval,
+            prepublish=settings.key_prepublish_seconds,
+            retention=settings.key_retention_seconds,
+        )
+        self._interval = settings.key_refresh_interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def sync(self, *, rotate_now: bool = False) -> RotationOutcome:
+        """One rotation step, then reload this replica's keyring."""
+        outcome = await self.rotation.step(rotate_now=rotate_now)
+        await self.keyring.refresh()
+        return outcome
+
+    async def rotate(self) -> RotationOutcome:
+        """Start a rotation now: a new key is published and signs after the pre-publication period."""
+        return await self.sync(rotate_now=True)
+
+    def list(self) -> list[SigningKeyRow]:
+        return self.keyring.rows
+
+    async def start(self) -> None:
+        with contextlib.suppress(DatabaseUnavailable):
+            await self.sync()
+        self._task = asyncio.create_task(self._run(), name="signing-keys")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.sync()
+            except DatabaseUnavailable as exc:
+                log.warning("signing keys not refreshed: database unavailable (%s)", exc)
+            except Exception:
+                log.exception("signing keys not refreshed")

@@ -1,0 +1,1 @@
+"""Roles: named sets of OAuth scopes assigned to users."""

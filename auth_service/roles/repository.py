@@ -1,0 +1,86 @@
+"""The ``roles`` table and role assignment (asyncpg only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+__all__ = ["RoleRecord", "RoleRepository"]
+
+_COLUMNS = "id, name, description, scopes, created_at, updated_at"
+_LIST = f"SELECT {_COLUMNS} FROM roles ORDER BY name"  # noqa: S608
+_GET = f"SELECT {_COLUMNS} FROM roles WHERE name = $1"  # noqa: S608
+_EXISTING = "SELECT name FROM roles WHERE name = ANY($1::text[])"
+_INSERT = f"INSERT INTO roles (name, description, scopes) VALUES ($1, $2, $3) RETURNING {_COLUMNS}"  # noqa: S608
+_UPDATE = f"""
+UPDATE roles SET name = coalesce($2, name), description = coalesce($3, description),
+                 scopes = coalesce($4, scopes), updated_at = now()
+WHERE name = $1 RETURNING {_COLUMNS}
+"""  # noqa: S608
+_DELETE = "DELETE FROM roles WHERE name = $1"
+_ASSIGN = """
+INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = $2
+ON CONFLICT DO NOTHING
+"""
+_UNASSIGN = "DELETE FROM user_roles WHERE user_id = $1 AND role_id = (SELECT id FROM roles WHERE name = $2)"
+_HOLDERS = "SELECT count(*) FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.name = $1"
+
+
+class RoleRecord(msgspec.Struct, frozen=True):
+    id: UUID
+    name: str
+    description: str
+    scopes: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+def _record(row: asyncpg.Record | None) -> RoleRecord | None:
+    return None if row is None else RoleRecord(**dict(row))
+
+
+class RoleRepository:
+    __slots__ = ()
+
+    async def all(self, conn: asyncpg.Connection) -> list[RoleRecord]:
+        return [RoleRecord(**dict(r)) for r in await conn.fetch(_LIST)]
+
+    async def get(self, conn: asyncpg.Connection, name: str) -> RoleRecord | None:
+        return _record(await conn.fetchrow(_GET, name))
+
+    async def existing(self, conn: asyncpg.Connection, names: list[str]) -> set[str]:
+        return {r["name"] for r in await conn.fetch(_EXISTING, names)}
+
+    async def insert(
+        self, conn: asyncpg.Connection, name: str, description: str, scopes: list[str]
+    ) -> RoleRecord:
+        """Raises ``asyncpg.UniqueViolationError`` when the name is taken."""
+        record = _record(await conn.fetchrow(_INSERT, name, description, scopes))
+        assert record is not None
+        return record
+
+    async def update(
+        self,
+        conn: asyncpg.Connection,
+        name: str,
+        *,
+        new_name: str | None,
+        description: str | None,
+        scopes: list[str] | None,
+    ) -> RoleRecord | None:
+        return _record(await conn.fetchrow(_UPDATE, name, new_name, description, scopes))
+
+    async def delete(self, conn: asyncpg.Connection, name: str) -> bool:
+        return await conn.execute(_DELETE, name) == "DELETE 1"
+
+    async def assign(self, conn: asyncpg.Connection, user_id: UUID, name: str) -> None:
+        await conn.execute(_ASSIGN, user_id, name)
+
+    async def unassign(self, conn: asyncpg.Connection, user_id: UUID, name: str) -> bool:
+        return await conn.execute(_UNASSIGN, user_id, name) == "DELETE 1"
+
+    async def holders(self, conn: asyncpg.Connection, name: str) -> int:
+        return int(await conn.fetchval(_HOLDERS, name))

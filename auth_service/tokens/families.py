@@ -1,0 +1,207 @@
+"""Refresh-token families (one per login) and their rotated tokens (asyncpg only).
+
+The hot paths are one statement each: a login creates the family and its first token together; a
+refresh claims the presented token (atomically: of two concurrent uses exactly one wins), issues
+its successor and reads the user's current roles and scopes, all in one round trip.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+__all__ = ["Family", "FamilyRepository", "PresentedToken", "RevokedAccess", "Rotated"]
+
+_CREATE = """
+WITH family AS (
+    INSERT INTO refresh_families (user_id, client_id, scope, expires_at, source_ip)
+    VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5::inet)
+    RETURNING id, expires_at
+)
+INSERT INTO refresh_tokens (digest, family_id, expires_at, access_jti, access_expires_at)
+SELECT $6, id, least(now() + make_interval(secs => $7), expires_at), $8, to_timestamp($9) FROM family
+RETURNING family_id
+"""
+_ROTATE = """
+WITH claimed AS (
+    UPDATE refresh_tokens AS t SET used_at = now()
+    FROM refresh_families AS f, users AS u
+    WHERE t.digest = $1 AND t.used_at IS NULL AND t.expires_at > now()
+      AND f.id = t.family_id AND f.revoked_at IS NULL AND f.expires_at > now() AND f.client_id = $2
+      AND u.id = f.user_id AND u.status = 'active'
+      AND string_to_array(f.scope, ' ') @> $7::text[]
+    RETURNING t.family_id, f.scope, f.expires_at AS family_expires_at, u.id AS user_id, u.email::text AS email
+), issued AS (
+    INSERT INTO refresh_tokens (digest, family_id, expires_at, access_jti, access_expires_at)
+    SELECT $3, family_id, least(now() + make_interval(secs => $4), family_expires_at), $5, to_timestamp($6)
+    FROM claimed
+), touched AS (
+    UPDATE refresh_families SET last_used_at = now() WHERE id IN (SELECT family_id FROM claimed)
+)
+SELECT c.family_id, c.scope, c.user_id, c.email,
+       ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             WHERE ur.user_id = c.user_id ORDER BY r.name) AS roles,
+       ARRAY(SELECT DISTINCT s FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             CROSS JOIN unnest(r.scopes) AS s WHERE ur.user_id = c.user_id ORDER BY s) AS scopes
+FROM claimed c
+"""
+_INSPECT = """
+SELECT t.family_id, f.user_id, u.email::text AS email, f.client_id, f.scope,
+       t.used_at IS NOT NULL AS used,
+       (t.expires_at <= now() OR f.expires_at <= now()) AS expired,
+       f.revoked_at IS NOT NULL AS revoked,
+       u.status = 'active' AS user_active,
+       extract(epoch FROM t.created_at)::bigint AS issued_at,
+       extract(epoch FROM least(t.expires_at, f.expires_at))::bigint AS expires_at
+FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id JOIN users u ON u.id = f.user_id
+WHERE t.digest = $1
+"""
+_REVOKE = """
+WITH revoked AS (
+    UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2
+    WHERE id = $1 AND revoked_at IS NULL RETURNING id
+)
+SELECT t.access_jti, extract(epoch FROM t.access_expires_at)::bigint AS exp
+FROM refresh_tokens t WHERE t.family_id IN (SELECT id FROM revoked) AND t.access_expires_at > now()
+"""
+_REVOKE_USER = """
+WITH revoked AS (
+    UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2
+    WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id
+)
+SELECT t.access_jti, extract(epoch FROM t.access_expires_at)::bigint AS exp
+FROM refresh_tokens t WHERE t.family_id IN (SELECT id FROM revoked) AND t.access_expires_at > now()
+"""
+_FAMILY_COLUMNS = """
+id, user_id, client_id, scope, created_at, last_used_at, expires_at, revoked_at, revoked_reason,
+host(source_ip) AS source_ip
+"""
+_LIST_FOR_USER = f"""
+SELECT {_FAMILY_COLUMNS} FROM refresh_families
+WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at DESC LIMIT 500
+"""  # noqa: S608
+_GET = f"SELECT {_FAMILY_COLUMNS} FROM refresh_families WHERE id = $1"  # noqa: S608
+
+
+class Rotated(msgspec.Struct, frozen=True):
+    family_id: UUID
+    scope: str
+    user_id: UUID
+    email: str
+    roles: list[str]
+    scopes: list[str]
+
+
+class PresentedToken(msgspec.Struct, frozen=True):
+    """What a refresh token that did not rotate is, so the caller can say why."""
+
+    family_id: UUID
+    user_id: UUID
+    email: str
+    client_id: str
+    scope: str
+    used: bool
+    expired: bool
+    revoked: bool
+    user_active: bool
+    issued_at: int
+    expires_at: int
+
+    @property
+    def active(self) -> bool:
+        return not (self.used or self.expired or self.revoked) and self.user_active
+
+
+class RevokedAccess(msgspec.Struct, frozen=True):
+    """An unexpired access token of a revoked family, for the deny-list."""
+
+    jti: str
+    exp: int
+
+
+class Family(msgspec.Struct, frozen=True):
+    id: UUID
+    user_id: UUID
+    client_id: str
+    scope: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    source_ip: str | None
+
+
+def _revoked(rows: list[asyncpg.Record]) -> list[RevokedAccess]:
+    return [RevokedAccess(jti=r["access_jti"], exp=r["exp"]) for r in rows]
+
+
+class FamilyRepository:
+    __slots__ = ()
+
+    async def create(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        user_id: UUID,
+        client_id: str,
+        scope: str,
+        family_ttl: int,
+        source_ip: str | None,
+        token_digest: bytes,
+        token_ttl: int,
+        access_jti: str,
+        access_exp: int,
+    ) -> UUID:
+        family_id: UUID = await conn.fetchval(
+            _CREATE,
+            user_id,
+            client_id,
+            scope,
+            family_ttl,
+            source_ip,
+            token_digest,
+            token_ttl,
+            access_jti,
+            access_exp,
+        )
+        return family_id
+
+    async def rotate(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        presented: bytes,
+        client_id: str,
+        successor: bytes,
+        token_ttl: int,
+        access_jti: str,
+        access_exp: int,
+        within_scopes: list[str],
+    ) -> Rotated | None:
+        row = await conn.fetchrow(
+            _ROTATE, presented, client_id, successor, token_ttl, access_jti, access_exp, within_scopes
+        )
+        return None if row is None else Rotated(**dict(row))
+
+    async def inspect(self, conn: asyncpg.Connection, digest: bytes) -> PresentedToken | None:
+        row = await conn.fetchrow(_INSPECT, digest)
+        return None if row is None else PresentedToken(**dict(row))
+
+    async def revoke(self, conn: asyncpg.Connection, family_id: UUID, reason: str) -> list[RevokedAccess]:
+        return _revoked(await conn.fetch(_REVOKE, family_id, reason))
+
+    async def revoke_user(
+        self, conn: asyncpg.Connection, user_id: UUID, reason: str, keep: UUID | None = None
+    ) -> list[RevokedAccess]:
+        return _revoked(await conn.fetch(_REVOKE_USER, user_id, reason, keep))
+
+    async def list_for_user(self, conn: asyncpg.Connection, user_id: UUID) -> list[Family]:
+        return [Family(**dict(r)) for r in await conn.fetch(_LIST_FOR_USER, user_id)]
+
+    async def get(self, conn: asyncpg.Connection, family_id: UUID) -> Family | None:
+        row = await conn.fetchrow(_GET, family_id)
+        return None if row is None else Family(**dict(row))

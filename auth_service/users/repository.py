@@ -1,0 +1,118 @@
+"""The ``users`` and ``user_roles`` tables (asyncpg only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+__all__ = ["UserRecord", "UserRepository"]
+
+_SELECT = """
+SELECT u.id, u.email::text AS email, u.password_hash, u.status, u.created_at, u.updated_at,
+       u.last_login_at, u.password_changed_at,
+       ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             WHERE ur.user_id = u.id ORDER BY r.name) AS roles,
+       ARRAY(SELECT DISTINCT s FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             CROSS JOIN unnest(r.scopes) AS s WHERE ur.user_id = u.id ORDER BY s) AS scopes
+FROM users u
+"""
+_BY_EMAIL = _SELECT + "WHERE u.email = $1"
+_BY_ID = _SELECT + "WHERE u.id = $1"
+_LIST = _SELECT + "WHERE ($1::citext IS NULL OR u.email > $1) ORDER BY u.email LIMIT $2"
+_INSERT = "INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id"
+_SET_ROLES = """
+WITH gone AS (DELETE FROM user_roles WHERE user_id = $1)
+INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = ANY($2::text[])
+"""
+_UPDATE = """
+UPDATE users SET email = coalesce($2, email), status = coalesce($3, status), updated_at = now()
+WHERE id = $1
+"""
+_SET_PASSWORD = (
+    "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() WHERE id = $1"  # noqa: S105
+)
+_REHASH = "UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3"
+_RECORD_LOGIN = "UPDATE users SET last_login_at = now() WHERE id = $1"
+_DELETE = "DELETE FROM users WHERE id = $1"
+_OTHER_MANAGERS = """
+SELECT count(DISTINCT u.id) FROM users u
+JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id
+WHERE u.status = 'active' AND 'users:manage' = ANY (r.scopes) AND u.id <> $1
+"""
+
+
+class UserRecord(msgspec.Struct, frozen=True):
+    id: UUID
+    email: str
+    password_hash: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    password_changed_at: datetime
+    roles: list[str]
+    scopes: list[str]
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+def _record(row: asyncpg.Record | None) -> UserRecord | None:
+    return None if row is None else UserRecord(**dict(row))
+
+
+class UserRepository:
+    __slots__ = ()
+
+    async def by_email(self, conn: asyncpg.Connection, email: str) -> UserRecord | None:
+        return _record(await conn.fetchrow(_BY_EMAIL, email))
+
+    async def by_id(self, conn: asyncpg.Connection, user_id: UUID) -> UserRecord | None:
+        return _record(await conn.fetchrow(_BY_ID, user_id))
+
+    async def page(self, conn: asyncpg.Connection, after_email: str | None, limit: int) -> list[UserRecord]:
+        return [UserRecord(**dict(r)) for r in await conn.fetch(_LIST, after_email, limit)]
+
+    async def insert(
+        self, conn: asyncpg.Connection, email: str, password_hash: str, roles: list[str]
+    ) -> UUID:
+        """Raises ``asyncpg.UniqueViolationError`` when the email is taken (in any letter case)."""
+        async with conn.transaction():
+            user_id: UUID = await conn.fetchval(_INSERT, email, password_hash)
+            await conn.execute(_SET_ROLES, user_id, roles)
+        return user_id
+
+    async def update(
+        self,
+        conn: asyncpg.Connection,
+        user_id: UUID,
+        *,
+        email: str | None = None,
+        status: str | None = None,
+        roles: list[str] | None = None,
+    ) -> bool:
+        async with conn.transaction():
+            found = await conn.execute(_UPDATE, user_id, email, status) == "UPDATE 1"
+            if found and roles is not None:
+                await conn.execute(_SET_ROLES, user_id, roles)
+        return found
+
+    async def set_password(self, conn: asyncpg.Connection, user_id: UUID, password_hash: str) -> bool:
+        return await conn.execute(_SET_PASSWORD, user_id, password_hash) == "UPDATE 1"
+
+    async def rehash(self, conn: asyncpg.Connection, user_id: UUID, new_hash: str, old_hash: str) -> None:
+        """Replace the hash only if nobody changed the password meanwhile."""
+        await conn.execute(_REHASH, user_id, new_hash, old_hash)
+
+    async def record_login(self, conn: asyncpg.Connection, user_id: UUID) -> None:
+        await conn.execute(_RECORD_LOGIN, user_id)
+
+    async def delete(self, conn: asyncpg.Connection, user_id: UUID) -> bool:
+        return await conn.execute(_DELETE, user_id) == "DELETE 1"
+
+    async def other_active_managers(self, conn: asyncpg.Connection, user_id: UUID) -> int:
+        return int(await conn.fetchval(_OTHER_MANAGERS, user_id))
