@@ -43,6 +43,8 @@ lock: $(STAMP)
 		--no-emit-index-url -o requirements/runtime.txt --quiet
 	$(VENV)/bin/uv pip compile pyproject.toml --extra embedded --extra dev --generate-hashes --universal \
 		--python-version 3.11 --no-emit-index-url -o requirements/dev.txt --quiet
+	$(VENV)/bin/uv pip compile pyproject.toml --extra otel --generate-hashes --universal --python-version 3.11 \
+		--no-emit-index-url -o requirements/otel.txt --quiet
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
