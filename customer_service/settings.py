@@ -15,6 +15,8 @@ ENV_PREFIX = "CUSTOMER_"
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
 
 
 class CustomerSettings(msgspec.Struct, kw_only=True):
@@ -28,6 +30,30 @@ class CustomerSettings(msgspec.Struct, kw_only=True):
     """Port to listen on."""
     issuer: str = "http://127.0.0.1:8000"
     """The auth service whose tokens are trusted (exact ``iss``; its discovery document gives the JWKS)."""
+    audience: str = "customers"
+    """This service's name in tokens: an access token is accepted only when its ``aud`` contains it."""
+    jwks_url: str = ""
+    """JWKS URL; empty means the ``jwks_uri`` of the issuer's metadata (RFC 8414, then OIDC discovery)."""
+    jwks_default_max_age: Seconds = 300.0
+    """Seconds the key set stays fresh when the JWKS response has no ``Cache-Control: max-age``."""
+    jwks_unknown_kid_interval: Seconds = 10.0
+    """Least seconds between two JWKS refetches caused by tokens naming an unknown ``kid``."""
+    jwks_stale_if_error: Seconds = 86400.0
+    """Seconds cached keys stay usable past their freshness while the issuer cannot be reached."""
+    token_leeway: NonNegativeInt = 30
+    """Clock skew in seconds tolerated on ``exp``, ``nbf`` and ``iat``."""
+    token_cache_size: PositiveInt = 10000
+    """Verified tokens remembered (LRU, each until its ``exp``), so a reused token is verified once."""
+    check_revocation: bool = False
+    """Also refuse access tokens revoked before they expire (a Redis lookup per request)."""
+    redis_prefix: str = "auth:"
+    """Prefix of the auth service's Redis keys (``AUTH_REDIS_PREFIX``), where its deny-list lives."""
+    realm: str = "customers"
+    """``realm`` of the ``WWW-Authenticate: Bearer`` challenge in 401 and 403 answers."""
+    require_if_match: bool = True
+    """PUT and PATCH without ``If-Match`` answer 428, so a client cannot overwrite changes it never saw."""
+    search_timeout: Seconds = 3.0
+    """Seconds a search may run before it is stopped and answered 422 (narrow the query)."""
     log_level: Literal["debug", "info", "warning", "error", "DEBUG", "INFO", "WARNING", "ERROR"] = "info"
     """Minimum level logged."""
     log_format: Literal["auto", "json", "text"] = "auto"
@@ -38,6 +64,8 @@ class CustomerSettings(msgspec.Struct, kw_only=True):
     """Most connections the pool opens."""
     max_body_bytes: PositiveInt = 64 * 1024
     """Largest request body accepted (413 above it)."""
+    max_header_bytes: PositiveInt = 16 * 1024
+    """Largest total size of the request headers accepted (431 above it)."""
 
     def __post_init__(self) -> None:
         self.issuer = self.issuer.rstrip("/")

@@ -1,0 +1,1 @@
+"""Customers: the resource this service serves, from HTTP handlers down to SQL."""

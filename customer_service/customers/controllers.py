@@ -1,0 +1,175 @@
+"""HTTP for ``/api/1/customers``: parse, call the service, shape the answer. No rules here.
+
+Handlers are closures over the service (no per-request dependency resolution) and answer
+pre-encoded JSON, so ``GET /{cpf}`` costs one prepared query, one Struct and one encode.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Request, Response, Router, delete, get, patch, post, put
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Body, Parameter
+
+from customer_service.customers.errors import CustomerError, InvalidRequest, handle_customer_error
+from customer_service.customers.etags import Preconditions, etag_of, not_modified
+from customer_service.customers.pagination import encode_cursor
+from customer_service.customers.query_params import parse_cpf_param, parse_list_params, parse_search_params
+from customer_service.customers.schemas import Actor, Customer, CustomerPage, FieldError, StoredCustomer
+from customer_service.customers.search import CustomerSearch
+from customer_service.customers.service import CustomerService, Page
+from shared.auth.litestar import current_claims, requires_scopes
+from shared.logs import request_id_var
+
+__all__ = ["BASE_PATH", "customer_router"]
+
+BASE_PATH = "/api/1/customers"
+READ, WRITE, DELETE = "customers:read", "customers:write", "customers:delete"
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+
+_encode = msgspec.json.Encoder().encode
+
+IfMatch = Annotated[
+    str | None,
+    Parameter(header="If-Match", description="ETag from GET; a stale one answers 412.", required=False),
+]
+IfNoneMatch = Annotated[str | None, Parameter(header="If-None-Match", required=False)]
+Document = Annotated[dict[str, Any], Body(media_type=JSON, description="A customer (camelCase attributes).")]
+MergePatch = Annotated[dict[str, Any], Body(media_type=MERGE_PATCH, description="RFC 7396 merge patch.")]
+Query = Annotated[str | None, Parameter(required=False)]
+
+_CUSTOMER = ResponseSpec(Customer, description="The customer; ETag is its version.")
+_PAGE = ResponseSpec(CustomerPage, description="A page; Link rel=next when there is more.")
+
+
+def _cpf(raw: str) -> str:
+    try:
+        return parse_cpf_param(raw)
+    except ValueError as exc:
+        raise InvalidRequest([FieldError("cpf", str(exc), "path")]) from None
+
+
+def _actor(request: Request[Any, Any, Any]) -> Actor:
+    return Actor(current_claims(request).sub, request_id_var.get())
+
+
+def _customer_response(stored: StoredCustomer, status: int = 200, **headers: str) -> Response[bytes]:
+    return Response(
+        _encode(stored.customer),
+        status_code=status,
+        media_type=JSON,
+        headers={"ETag": etag_of(stored.version), **headers},
+    )
+
+
+def _page_response(request: Request[Any, Any, Any], page: Page) -> Response[bytes]:
+    cursor = encode_cursor(page.next) if page.next is not None else None
+    body = CustomerPage([stored.customer for stored in page.items], cursor)
+    headers: dict[str, str] = {}
+    if cursor is not None:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "lastCpf")]
+        link = f"{request.url.path}?{urlencode([*query, ('cursor', cursor)])}"
+        headers["Link"] = f'<{link}>; rel="next"'
+    return Response(_encode(body), media_type=JSON, headers=headers)
+
+
+def customer_router(service: CustomerService, search: CustomerSearch) -> Router:
+    @get("/", guards=[requires_scopes(READ)], responses={200: _PAGE}, operation_id="listCustomers")
+    async def list_customers(
+        request: Request[Any, Any, Any],
+        limit: Query = None,
+        cursor: Query = None,
+        last_cpf: Annotated[str | None, Parameter(query="lastCpf", required=False)] = None,
+    ) -> Response[bytes]:
+        """Customers in CPF order, ``limit`` (1..100, default 20) at a time; continue with ``cursor``."""
+        params = parse_list_params(request.query_params.dict())
+        after = params.after.cpf if params.after is not None else ""
+        return _page_response(request, await service.page(after, params.limit))
+
+    @get("/search", guards=[requires_scopes(READ)], responses={200: _PAGE}, operation_id="searchCustomers")
+    async def search_customers(
+        request: Request[Any, Any, Any],
+        q: Query = None,
+        city: Query = None,
+        state_: Annotated[str | None, Parameter(query="state", required=False)] = None,
+        country: Query = None,
+        profession: Query = None,
+        min_salary: Annotated[str | None, Parameter(query="minSalary", required=False)] = None,
+        max_salary: Annotated[str | None, Parameter(query="maxSalary", required=False)] = None,
+        born_from: Annotated[str | None, Parameter(query="bornFrom", required=False)] = None,
+        born_to: Annotated[str | None, Parameter(query="bornTo", required=False)] = None,
+        created_from: Annotated[str | None, Parameter(query="createdFrom", required=False)] = None,
+        created_to: Annotated[str | None, Parameter(query="createdTo", required=False)] = None,
+        limit: Query = None,
+        cursor: Query = None,
+    ) -> Response[bytes]:
+        """Full-text search over every attribute (``q``), ranked, combinable with exact filters."""
+        params = parse_search_params(request.query_params.dict())
+        return _page_response(request, await search.search(params))
+
+    @get("/{cpf:str}", guards=[requires_scopes(READ)], responses={200: _CUSTOMER}, operation_id="getCustomer")
+    async def get_customer(cpf: str, request: Request[Any, Any, Any]) -> Response[bytes]:
+        """One customer; ``If-None-Match`` with its current ETag answers 304."""
+        stored = await service.get(_cpf(cpf))
+        if_none_match = request.headers.get("if-none-match")
+        if if_none_match is not None and not_modified(if_none_match, stored.version):
+            return Response(b"", status_code=304, headers={"ETag": etag_of(stored.version)})
+        return _customer_response(stored)
+
+    @post("/", guards=[requires_scopes(WRITE)], responses={201: _CUSTOMER}, operation_id="createCustomer")
+    async def create_customer(request: Request[Any, Any, Any], data: Document) -> Response[bytes]:
+        """Register a customer: 201 with Location and ETag; 409 names the CPF, e-mail or phone taken."""
+        stored = await service.create(data, _actor(request))
+        location = f"{BASE_PATH}/{stored.customer.cpf}"
+        return _customer_response(stored, 201, Location=location)
+
+    @put(
+        "/{cpf:str}",
+        guards=[requires_scopes(WRITE)],
+        responses={200: _CUSTOMER},
+        operation_id="replaceCustomer",
+    )
+    async def replace_customer(
+        cpf: str, request: Request[Any, Any, Any], data: Document, if_match: IfMatch = None
+    ) -> Response[bytes]:
+        """Replace every attribute (absent optional ones become null); needs If-Match."""
+        preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
+        return _customer_response(await service.replace(_cpf(cpf), data, preconditions, _actor(request)))
+
+    @patch(
+        "/{cpf:str}",
+        guards=[requires_scopes(WRITE)],
+        responses={200: _CUSTOMER},
+        operation_id="patchCustomer",
+    )
+    async def patch_customer(
+        cpf: str, request: Request[Any, Any, Any], data: MergePatch, if_match: IfMatch = None
+    ) -> Response[bytes]:
+        """Change some attributes (RFC 7396: ``null`` removes an optional one); needs If-Match."""
+        preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
+        return _customer_response(await service.patch(_cpf(cpf), data, preconditions, _actor(request)))
+
+    @delete("/{cpf:str}", guards=[requires_scopes(DELETE)], status_code=204, operation_id="deleteCustomer")
+    async def delete_customer(cpf: str, request: Request[Any, Any, Any], if_match: IfMatch = None) -> None:
+        """Remove a customer (its event history stays); If-Match is honoured when sent."""
+        preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
+        await service.delete(_cpf(cpf), preconditions, _actor(request))
+
+    return Router(
+        path=BASE_PATH,
+        route_handlers=[
+            list_customers,
+            search_customers,
+            get_customer,
+            create_customer,
+            replace_customer,
+            patch_customer,
+            delete_customer,
+        ],
+        exception_handlers={CustomerError: handle_customer_error},
+        tags=["customers"],
+    )
