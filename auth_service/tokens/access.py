@@ -29,6 +29,10 @@ class AccessTokenIssuer:
         self._audience = audience
         self._ttl = ttl
 
+    def ensure_ready(self) -> None:
+        """Raise ``NoSigningKey`` before a grant changes state it could not answer for."""
+        _ = self._keyring.signer
+
     def new_jti(self) -> tuple[str, int]:
         """A fresh ``jti`` and the ``exp`` a token issued now gets (known before signing, so the
         refresh-token row can record them in the same statement that creates it)."""

@@ -17,8 +17,8 @@ __all__ = ["Family", "FamilyRepository", "PresentedToken", "RevokedAccess", "Rot
 
 _CREATE = """
 WITH family AS (
-    INSERT INTO refresh_families (user_id, client_id, scope, expires_at, source_ip)
-    VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5::inet)
+    INSERT INTO refresh_families (id, user_id, client_id, scope, expires_at, source_ip)
+    VALUES ($10, $1, $2, $3, now() + make_interval(secs => $4), $5::inet)
     RETURNING id, expires_at
 )
 INSERT INTO refresh_tokens (digest, family_id, expires_at, access_jti, access_expires_at)
@@ -146,6 +146,7 @@ class FamilyRepository:
         self,
         conn: asyncpg.Connection,
         *,
+        family_id: UUID,
         user_id: UUID,
         client_id: str,
         scope: str,
@@ -156,7 +157,7 @@ class FamilyRepository:
         access_jti: str,
         access_exp: int,
     ) -> UUID:
-        family_id: UUID = await conn.fetchval(
+        created: UUID = await conn.fetchval(
             _CREATE,
             user_id,
             client_id,
@@ -167,8 +168,9 @@ class FamilyRepository:
             token_ttl,
             access_jti,
             access_exp,
+            family_id,
         )
-        return family_id
+        return created
 
     async def rotate(
         self,

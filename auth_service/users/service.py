@@ -1,0 +1,212 @@
+"""Account rules: creation under the password policy, updates, disabling, passwords, deletion.
+
+Every change by an admin is audited with the actor and source IP. Disabling a user, resetting or
+changing a password revokes sessions (refresh families and their live access tokens); the last
+active holder of ``users:manage`` cannot be disabled, deleted or demoted, so nobody locks the
+organisation out of its own identity provider.
+"""
+
+from __future__ import annotations
+
+import base64
+from uuid import UUID
+
+import asyncpg
+
+from auth_service.audit.service import Actor, AuditTrail
+from auth_service.errors import Conflict, Forbidden, InvalidField, NotFound
+from auth_service.passwords.hashing import PasswordHashing, normalise_password
+from auth_service.passwords.policy import PasswordPolicy, PasswordRejected
+from auth_service.roles.repository import RoleRepository
+from auth_service.tokens.sessions import SessionService
+from auth_service.users.emails import InvalidEmail, normalise_email
+from auth_service.users.repository import UserRecord, UserRepository
+from auth_service.users.schemas import User, UserCreate, UserPage, UserUpdate
+from shared.db.pool import PostgresPool
+
+__all__ = ["UserService", "to_user"]
+
+MANAGE = "users:manage"
+
+
+def to_user(record: UserRecord) -> User:
+    return User(
+        id=record.id,
+        email=record.email,
+        status=record.status,  # type: ignore[arg-type]
+        roles=record.roles,
+        scopes=record.scopes,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        last_login_at=record.last_login_at,
+        password_changed_at=record.password_changed_at,
+    )
+
+
+def _email(value: str) -> str:
+    try:
+        return normalise_email(value)
+    except InvalidEmail as exc:
+        raise InvalidField("email", str(exc)) from None
+
+
+class UserService:
+    __slots__ = ("_audit", "_hashing", "_policy", "_pool", "_roles", "_sessions", "_users")
+
+    def __init__(
+        self,
+        pool: PostgresPool,
+        hashing: PasswordHashing,
+        policy: PasswordPolicy,
+        sessions: SessionService,
+        audit: AuditTrail,
+    ) -> None:
+        self._pool = pool
+        self._hashing = hashing
+        self._policy = policy
+        self._sessions = sessions
+        self._audit = audit
+        self._users = UserRepository()
+        self._roles = RoleRepository()
+
+    async def _acceptable_password(self, password: str, email: str, field: str = "password") -> str:
+        try:
+            normalised = await self._policy.check(password, email)
+        except PasswordRejected as exc:
+            raise InvalidField(field, str(exc), slug="weak-password") from None
+        return await self._hashing.hash(normalised)
+
+    async def _known_roles(self, conn: asyncpg.Connection, roles: list[str]) -> list[str]:
+        wanted = sorted(set(roles))
+        unknown = set(wanted) - await self._roles.existing(conn, wanted)
+        if unknown:
+            raise InvalidField("roles", f"No such role: {', '.join(sorted(unknown))}.")
+        return wanted
+
+    async def _record(self, conn: asyncpg.Connection, user_id: UUID) -> UserRecord:
+        record = await self._users.by_id(conn, user_id)
+        if record is None:
+            raise NotFound("user")
+        return record
+
+    async def get(self, user_id: UUID) -> User:
+        async with self._pool.acquire() as conn:
+            return to_user(await self._record(conn, user_id))
+
+    async def page(self, cursor: str | None, limit: int) -> UserPage:
+        after = None
+        if cursor:
+            try:
+                after = base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
+            except (ValueError, UnicodeDecodeError):
+                raise InvalidField("cursor", "The cursor is not one this API gave out.") from None
+        async with self._pool.acquire() as conn:
+            records = await self._users.page(conn, after, limit + 1)
+        items = [to_user(r) for r in records[:limit]]
+        next_cursor = None
+        if len(records) > limit:
+            next_cursor = base64.urlsafe_b64encode(items[-1].email.encode()).decode().rstrip("=")
+        return UserPage(items=items, next_cursor=next_cursor)
+
+    async def create(self, data: UserCreate, actor: Actor, *, action: str = "user.create") -> User:
+        email = _email(data.email)
+        password_hash = await self._acceptable_password(data.password, email)
+        async with self._pool.acquire() as conn, conn.transaction():
+            roles = await self._known_roles(conn, data.roles)
+            try:
+                user_id = await self._users.insert(conn, email, password_hash, roles)
+            except asyncpg.UniqueViolationError:
+                raise Conflict("email-taken", "An account with this email already exists.") from None
+            await self._audit.record(
+                action, actor, target_type="user", target_id=str(user_id), details={"roles": roles}, conn=conn
+            )
+            return to_user(await self._record(conn, user_id))
+
+    async def update(self, user_id: UUID, data: UserUpdate, actor: Actor) -> User:
+        email = _email(data.email) if data.email is not None else None
+        async with self._pool.acquire() as conn, conn.transaction():
+            before = await self._record(conn, user_id)
+            roles = await self._known_roles(conn, data.roles) if data.roles is not None else None
+            if data.status == "disabled" or roles is not None:
+                await self._keep_a_manager(conn, before, disabling=data.status == "disabled", roles=roles)
+            try:
+                await self._users.update(conn, user_id, email=email, status=data.status, roles=roles)
+            except asyncpg.UniqueViolationError:
+                raise Conflict("email-taken", "An account with this email already exists.") from None
+            if data.status == "disabled" and before.active:
+                await self._sessions.revoke_user(conn, user_id, "user_disabled")
+            changes = {
+                k: v
+                for k, v in {"email": email, "status": data.status, "roles": roles}.items()
+                if v is not None
+            }
+            await self._audit.record(
+                "user.update", actor, target_type="user", target_id=str(user_id), details=changes, conn=conn
+            )
+            return to_user(await self._record(conn, user_id))
+
+    async def _keep_a_manager(
+        self, conn: asyncpg.Connection, user: UserRecord, *, disabling: bool, roles: list[str] | None
+    ) -> None:
+        if MANAGE not in user.scopes or not user.active:
+            return
+        if roles is not None and not disabling:
+            kept = await self._roles.all(conn)
+            if any(MANAGE in r.scopes for r in kept if r.name in roles):
+                return
+        if await self._users.other_active_managers(conn, user.id) == 0:
+            raise Conflict("last-admin", "This is the last active user who can manage users.")
+
+    async def delete(self, user_id: UUID, actor: Actor) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            user = await self._record(conn, user_id)
+            await self._keep_a_manager(conn, user, disabling=True, roles=None)
+            await self._sessions.revoke_user(conn, user_id, "user_deleted")
+            await self._users.delete(conn, user_id)
+            await self._audit.record(
+                "user.delete",
+                actor,
+                target_type="user",
+                target_id=str(user_id),
+                details={"email": user.email},
+                conn=conn,
+            )
+
+    async def reset_password(self, user_id: UUID, password: str, actor: Actor) -> None:
+        """An admin sets a new password: every session of the user ends."""
+        async with self._pool.acquire() as conn:
+            user = await self._record(conn, user_id)
+        password_hash = await self._acceptable_password(password, user.email)
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await self._users.set_password(conn, user_id, password_hash):
+                raise NotFound("user")
+            await self._sessions.revoke_user(conn, user_id, "password_reset")
+            await self._audit.record(
+                "user.password_reset", actor, target_type="user", target_id=str(user_id), conn=conn
+            )
+
+    async def change_password(
+        self, user_id: UUID, current: str, new: str, actor: Actor, keep_session: UUID | None
+    ) -> None:
+        """The user changes their own password: other sessions end, this one goes on."""
+        async with self._pool.acquire() as conn:
+            user = await self._record(conn, user_id)
+        current_ok = len(current) <= 1024 and await self._hashing.verify(
+            user.password_hash, normalise_password(current)
+        )
+        if not current_ok:
+            await self._audit.record(
+                "user.password_change", actor, outcome="failure", target_type="user", target_id=str(user_id)
+            )
+            raise Forbidden("wrong-password", "The current password is not correct.")
+        password_hash = await self._acceptable_password(new, user.email, field="new_password")
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._users.set_password(conn, user_id, password_hash)
+            await self._sessions.revoke_user(conn, user_id, "password_changed", keep=keep_session)
+            await self._audit.record(
+                "user.password_change", actor, target_type="user", target_id=str(user_id), conn=conn
+            )
+
+    async def any_manager_exists(self) -> bool:
+        async with self._pool.acquire() as conn:
+            return await self._users.other_active_managers(conn, UUID(int=0)) > 0

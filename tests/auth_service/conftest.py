@@ -1,0 +1,121 @@
+"""The auth service under test: a real app (Litestar TestClient) on a fresh migrated database.
+
+Argon2 runs with low costs here (``FAST_ARGON2``) so the suite stays quick; one test module keeps
+the real defaults. Seeding goes through the app's own services on the app's event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from auth_service.app import create_app
+from auth_service.audit.service import Actor
+from auth_service.clients.schemas import ClientCreate, ClientWithSecret
+from auth_service.settings import AuthSettings
+from auth_service.users.schemas import User, UserCreate
+
+FAST_ARGON2: dict[str, Any] = {"argon2_memory_kib": 64, "argon2_time_cost": 1}
+ADMIN_EMAIL = "root@example.com"
+ADMIN_PASSWORD = "correct horse battery staple"
+AGENT_EMAIL = "agent.smith@example.com"
+AGENT_PASSWORD = "matrix reloaded violet sunrise"
+SYSTEM = Actor(id="tests")
+
+
+def new_kek() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+SettingsFactory = Callable[..., AuthSettings]
+
+
+@pytest.fixture
+def make_settings(auth_db: str, redis_url: str, redis_namespace: str) -> SettingsFactory:
+    kek = new_kek()
+    prefix = f"{redis_namespace}:{secrets.token_hex(4)}:auth:"
+
+    def make(**overrides: Any) -> AuthSettings:
+        values: dict[str, Any] = {
+            "database_url": auth_db,
+            "redis_url": redis_url,
+            "redis_prefix": prefix,
+            "key_encryption_key": kek,
+            "issuer": "http://auth.test",
+            **FAST_ARGON2,
+            **overrides,
+        }
+        return AuthSettings(**values)
+
+    return make
+
+
+class AuthClient:
+    """A TestClient plus the shortcuts every test needs (seeding, tokens)."""
+
+    def __init__(self, client: TestClient[Litestar]) -> None:
+        self.http = client
+
+    @property
+    def app(self) -> Litestar:
+        return self.http.app
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self.http.blocking_portal.call(lambda: fn(*args, **kwargs))
+
+    def create_user(self, email: str, password: str, roles: list[str]) -> User:
+        user: User = self.call(self.app.state.user_service.create, UserCreate(email, password, roles), SYSTEM)
+        return user
+
+    def create_client(self, **fields: Any) -> ClientWithSecret:
+        data = ClientCreate(**{"client_name": "test client", **fields})
+        client: ClientWithSecret = self.call(self.app.state.client_service.create, data, SYSTEM)
+        return client
+
+    def token(self, data: dict[str, str], **kwargs: Any) -> httpx.Response:
+        return self.http.post("/oauth/token", data=data, **kwargs)
+
+    def login(self, email: str, password: str, **extra: str) -> dict[str, Any]:
+        response = self.token(
+            {
+                "grant_type": "password",
+                "client_id": "first-party",
+                "username": email,
+                "password": password,
+                **extra,
+            }
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def bearer(self, access_token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {access_token}"}
+
+
+@pytest.fixture
+def auth(make_settings: SettingsFactory) -> Iterator[AuthClient]:
+    with TestClient(create_app(make_settings())) as client:
+        yield AuthClient(client)
+
+
+@pytest.fixture
+def seeded(auth: AuthClient) -> AuthClient:
+    """An admin and an agent."""
+    auth.create_user(ADMIN_EMAIL, ADMIN_PASSWORD, ["admin"])
+    auth.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
+    return auth
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    from urllib.parse import quote_plus
+
+    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
