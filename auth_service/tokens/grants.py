@@ -34,13 +34,14 @@ __all__ = ["TokenResponse", "TokenService"]
 # is refused before any hashing: a megabyte "password" costs nothing.
 MAX_LOGIN_PASSWORD_CHARS = 1024
 BAD_CREDENTIALS = "The email or password is incorrect."
+BEARER = "Bearer"
 
 
 class TokenResponse(msgspec.Struct, omit_defaults=True):
     access_token: str
+    token_type: str
     expires_in: int
     scope: str
-    token_type: str = "Bearer"  # noqa: S105
     refresh_token: str | None = None
 
 
@@ -179,6 +180,7 @@ class TokenService:
             )
         return TokenResponse(
             access_token=access.token,
+            token_type=BEARER,
             expires_in=access.expires_in,
             scope=" ".join(scopes),
             refresh_token=refresh,
@@ -221,6 +223,7 @@ class TokenService:
         )
         return TokenResponse(
             access_token=access.token,
+            token_type=BEARER,
             expires_in=access.expires_in,
             scope=" ".join(scopes),
             refresh_token=successor,
@@ -267,4 +270,6 @@ class TokenService:
         access = self._issuer.issue(
             sub=client.client_id, client_id=client.client_id, scopes=scopes, roles=[], jti=jti, exp=exp
         )
-        return TokenResponse(access_token=access.token, expires_in=access.expires_in, scope=" ".join(scopes))
+        return TokenResponse(
+            access_token=access.token, token_type=BEARER, expires_in=access.expires_in, scope=" ".join(scopes)
+        )

@@ -65,7 +65,8 @@ class AuthClient:
 
     @property
     def app(self) -> Litestar:
-        return self.http.app
+        app: Litestar = self.http.app
+        return app
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return self.http.blocking_portal.call(lambda: fn(*args, **kwargs))
