@@ -46,7 +46,9 @@ def test_refresh_rotates_and_keeps_the_session(seeded: AuthClient) -> None:
     assert body["refresh_token"] != first["refresh_token"]
     assert body["scope"] == "customers:read customers:write"
     old, new = claims_of(first["access_token"]), claims_of(body["access_token"])
-    assert new["sub"] == old["sub"] and new["sid"] == old["sid"] and new["jti"] != old["jti"]
+    assert new["sub"] == old["sub"]
+    assert new["sid"] == old["sid"]
+    assert new["jti"] != old["jti"]
     assert refresh(seeded, body["refresh_token"]).status_code == 200
 
 
@@ -74,7 +76,8 @@ def test_reused_refresh_token_revokes_the_whole_family(
         params={"action": "refresh.reuse"},
         headers=seeded.bearer(admin["access_token"]),
     ).json()["items"]
-    assert len(events) == 1 and events[0]["outcome"] == "failure"
+    assert len(events) == 1
+    assert events[0]["outcome"] == "failure"
     assert events[0]["target_id"] == claims_of(first["access_token"])["sid"]
 
 
@@ -190,9 +193,9 @@ def test_introspection_of_live_tokens(seeded: AuthClient, introspector: dict[str
     assert access["scope"] == "customers:read customers:write"
     assert access["client_id"] == "first-party"
     assert access["username"] == AGENT_EMAIL
-    assert (
-        access["sub"] == claims["sub"] and access["exp"] == claims["exp"] and access["jti"] == claims["jti"]
-    )
+    assert access["sub"] == claims["sub"]
+    assert access["exp"] == claims["exp"]
+    assert access["jti"] == claims["jti"]
     refresh_info = introspect(seeded, session["refresh_token"], introspector)
     assert refresh_info["active"] is True
     assert refresh_info["token_type"] == "refresh_token"

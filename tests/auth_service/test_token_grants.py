@@ -30,7 +30,8 @@ def assert_oauth_error(response: Any, status: int, error: str) -> None:
     assert response.headers["pragma"] == "no-cache"
     body = response.json()
     assert body["error"] == error
-    assert isinstance(body["error_description"], str) and body["error_description"]
+    assert isinstance(body["error_description"], str)
+    assert body["error_description"]
     assert set(body) == {"error", "error_description"}
 
 
