@@ -1,0 +1,177 @@
+"""Signing keys: sealed at rest, published before they sign, kept until their tokens expire, shared by replicas."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import jwt
+import pytest
+from litestar.testing import TestClient
+
+from auth_service.app import create_app
+from auth_service.keys.material import generate_private_key, private_key_der
+from auth_service.keys.sealing import KeyEncryptionKey, KeyEncryptionKeyError
+from tests.auth_service.conftest import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    AGENT_EMAIL,
+    AGENT_PASSWORD,
+    AuthClient,
+    SettingsFactory,
+    new_kek,
+)
+
+FAST_ROTATION: dict[str, Any] = {"jwks_max_age": 1, "key_prepublish_seconds": 1, "key_refresh_interval": 0.2}
+
+
+def test_sealed_key_opens_only_with_its_kek_and_row() -> None:
+    kek = KeyEncryptionKey.from_text(new_kek())
+    der = private_key_der(generate_private_key("ES256"))
+    sealed = kek.seal(der, b"signing-key:k1:ES256")
+    assert der not in sealed
+    assert kek.open(sealed, b"signing-key:k1:ES256") == der
+    with pytest.raises(KeyEncryptionKeyError):
+        kek.open(sealed, b"signing-key:k2:ES256")
+    with pytest.raises(KeyEncryptionKeyError):
+        KeyEncryptionKey.from_text(new_kek()).open(sealed, b"signing-key:k1:ES256")
+
+
+@pytest.mark.parametrize("text", ["", "short", "not base64 at all!!"])
+def test_a_malformed_kek_is_refused(text: str) -> None:
+    with pytest.raises(KeyEncryptionKeyError):
+        KeyEncryptionKey.from_text(text)
+
+
+def test_private_keys_are_encrypted_in_the_database(auth: AuthClient, auth_db: str) -> None:
+    async def rows() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(auth_db)
+        try:
+            return list(
+                await conn.fetch("SELECT state, private_key, public_jwk::text AS jwk FROM signing_keys")
+            )
+        finally:
+            await conn.close()
+
+    stored = auth.call(rows)
+    assert [r["state"] for r in stored] == ["active"]
+    assert b"\x30\x82" not in stored[0]["private_key"][:16]  # not a DER SEQUENCE in clear
+    assert '"d"' not in stored[0]["jwk"]
+
+
+def test_jwks_is_public_cacheable_and_answers_304(auth: AuthClient) -> None:
+    response = auth.http.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=300"
+    keys = response.json()["keys"]
+    assert len(keys) == 1
+    key = keys[0]
+    assert key["kty"] == "RSA"
+    assert key["alg"] == "RS256"
+    assert key["use"] == "sig"
+    assert key["kid"]
+    assert not {"d", "p", "q", "dp", "dq", "qi", "key_ops"} & key.keys()
+    again = auth.http.get("/.well-known/jwks.json", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+@pytest.mark.parametrize(("alg", "kty"), [("ES256", "EC"), ("EdDSA", "OKP")])
+def test_other_algorithms_sign_verifiable_tokens(make_settings: SettingsFactory, alg: str, kty: str) -> None:
+    with TestClient(create_app(make_settings(signing_alg=alg))) as client:
+        auth = AuthClient(client)
+        auth.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
+        token = auth.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
+        jwk = client.get("/.well-known/jwks.json").json()["keys"][0]
+        assert jwk["kty"] == kty
+        key = jwt.PyJWK(jwk).key
+        claims = jwt.decode(token, key, algorithms=[alg], audience="customers", issuer="http://auth.test")
+        assert claims["roles"] == ["agent"]
+        assert client.get("/userinfo", headers=auth.bearer(token)).status_code == 200
+
+
+@pytest.fixture
+def rotating(make_settings: SettingsFactory) -> Iterator[AuthClient]:
+    with TestClient(create_app(make_settings(**FAST_ROTATION))) as client:
+        auth = AuthClient(client)
+        auth.create_user(ADMIN_EMAIL, ADMIN_PASSWORD, ["admin"])
+        yield auth
+
+
+def kids(auth: AuthClient) -> list[str]:
+    return sorted(k["kid"] for k in auth.http.get("/.well-known/jwks.json").json()["keys"])
+
+
+def kid_of(token: str) -> str:
+    return str(jwt.get_unverified_header(token)["kid"])
+
+
+def wait_for(condition: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+def test_rotation_publishes_first_signs_later_and_old_tokens_keep_working(
+    rotating: AuthClient, auth_db: str
+) -> None:
+    before = rotating.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    old_kid = kid_of(before["access_token"])
+    rotated = rotating.http.post("/api/1/admin/keys/rotate", headers=rotating.bearer(before["access_token"]))
+    assert rotated.status_code == 202, rotated.text
+    new_kid = rotated.json()["pending"]
+    assert rotated.json()["active"] == old_kid
+    assert kids(rotating) == sorted([old_kid, new_kid])  # published at once...
+    assert (
+        kid_of(rotating.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]) == old_kid
+    )  # ...not signing yet
+
+    wait_for(lambda: kid_of(rotating.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]) == new_kid)
+    states = {
+        k["kid"]: k["state"]
+        for k in rotating.http.get(
+            "/api/1/admin/keys/", headers=rotating.bearer(before["access_token"])
+        ).json()
+    }
+    assert states == {old_kid: "retired", new_kid: "active"}
+    # a token signed before the rotation still verifies, here and for any JWKS reader
+    assert rotating.http.get("/userinfo", headers=rotating.bearer(before["access_token"])).status_code == 200
+    assert old_kid in kids(rotating)
+
+    async def past_retention() -> None:
+        conn = await asyncpg.connect(auth_db)
+        try:
+            await conn.execute("UPDATE signing_keys SET remove_at = now() WHERE state = 'retired'")
+        finally:
+            await conn.close()
+
+    rotating.call(past_retention)
+    wait_for(lambda: kids(rotating) == [new_kid])
+
+
+def test_replicas_agree_on_the_active_key(make_settings: SettingsFactory) -> None:
+    settings = make_settings(**FAST_ROTATION)
+    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
+        first, second = AuthClient(one), AuthClient(two)
+        first.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
+        assert kids(first) == kids(second)
+        assert kid_of(first.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == kid_of(
+            second.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
+        )
+        outcome = first.call(first.app.state.signing_keys.rotate)
+        wait_for(lambda: kid_of(second.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == outcome.pending)
+        wait_for(lambda: kid_of(first.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == outcome.pending)
+        token = second.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
+        assert one.get("/userinfo", headers=first.bearer(token)).status_code == 200
+
+
+def test_scheduled_rotation_creates_the_next_key(make_settings: SettingsFactory) -> None:
+    settings = make_settings(**FAST_ROTATION, key_rotation_interval=2)
+    with TestClient(create_app(settings)) as client:
+        auth = AuthClient(client)
+        first = kids(auth)
+        wait_for(lambda: len(kids(auth)) == 2)  # the next key is published a second before it is due
+        assert set(first) < set(kids(auth))
