@@ -53,7 +53,7 @@ async def make_api(customer_db: str) -> AsyncIterator[AppFactory]:
         task = asyncio.create_task(_serve_lifespan(app, started, stop))
         await started.wait()
         client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://customers.test", headers=bearer()
+            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type] base_url="http://customers.test", headers=bearer()
         )
         running.append((stop, task, client))
         return client
