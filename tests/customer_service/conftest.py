@@ -52,9 +52,8 @@ async def make_api(customer_db: str) -> AsyncIterator[AppFactory]:
         started, stop = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(_serve_lifespan(app, started, stop))
         await started.wait()
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type] base_url="http://customers.test", headers=bearer()
-        )
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        client = httpx.AsyncClient(transport=transport, base_url="http://customers.test", headers=bearer())
         running.append((stop, task, client))
         return client
 
