@@ -1,4 +1,4 @@
-"""Signing keys: sealed at rest, published before they sign, kept until their tokens expire, shared by replicas."""
+"""Signing keys: sealed at rest, published before signing, kept until their tokens expire, shared."""
 
 from __future__ import annotations
 
