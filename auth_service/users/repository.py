@@ -23,10 +23,8 @@ _BY_EMAIL = _SELECT + "WHERE u.email = $1"
 _BY_ID = _SELECT + "WHERE u.id = $1"
 _LIST = _SELECT + "WHERE ($1::citext IS NULL OR u.email > $1) ORDER BY u.email LIMIT $2"
 _INSERT = "INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id"
-_SET_ROLES = """
-WITH gone AS (DELETE FROM user_roles WHERE user_id = $1)
-INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = ANY($2::text[])
-"""
+_CLEAR_ROLES = "DELETE FROM user_roles WHERE user_id = $1"
+_ADD_ROLES = "INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = ANY($2::text[])"
 _UPDATE = """
 UPDATE users SET email = coalesce($2, email), status = coalesce($3, status), updated_at = now()
 WHERE id = $1
@@ -83,7 +81,7 @@ class UserRepository:
         """Raises ``asyncpg.UniqueViolationError`` when the email is taken (in any letter case)."""
         async with conn.transaction():
             user_id: UUID = await conn.fetchval(_INSERT, email, password_hash)
-            await conn.execute(_SET_ROLES, user_id, roles)
+            await conn.execute(_ADD_ROLES, user_id, roles)
         return user_id
 
     async def update(
@@ -98,7 +96,8 @@ class UserRepository:
         async with conn.transaction():
             found = await conn.execute(_UPDATE, user_id, email, status) == "UPDATE 1"
             if found and roles is not None:
-                await conn.execute(_SET_ROLES, user_id, roles)
+                await conn.execute(_CLEAR_ROLES, user_id)
+                await conn.execute(_ADD_ROLES, user_id, roles)
         return found
 
     async def set_password(self, conn: asyncpg.Connection, user_id: UUID, password_hash: str) -> bool:
