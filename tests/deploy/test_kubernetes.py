@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate  # type: ignore[import-untyped]
@@ -17,6 +19,7 @@ from auth_service.settings import AuthSettings
 from customer_service.settings import CustomerSettings
 from tests.deploy.network_policy import Endpoint, allowed
 from tests.deploy.paths import DEPLOY, tool
+from tests.deploy.prometheus_rule import prometheus_rule
 
 KUBERNETES = DEPLOY / "kubernetes"
 OVERLAYS = ("dev", "prod")
@@ -233,3 +236,37 @@ def test_only_the_services_reach_the_data_stores(manifests: list[Manifest]) -> N
     debug = Endpoint(callers[0].namespace, {"app": "debug"}, callers[0].namespace_labels)
     assert not allowed(policies, debug, managed_postgres, 5432)
     assert not allowed(policies, debug, operator_redis, 6379)
+
+
+# ------------------------------------------------------------- Prometheus Operator component
+def test_prometheus_operator_component_scrapes_each_service_and_loads_the_alerts(tmp_path: Path) -> None:
+    component = KUBERNETES / "components" / "prometheus-operator"
+    assert (component / "prometheus-rule.yaml").read_text() == prometheus_rule(), (
+        "regenerate: python -m tests.deploy.prometheus_rule > " + str(component / "prometheus-rule.yaml")
+    )
+    (tmp_path / "kustomization.yaml").write_text(
+        yaml.safe_dump({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "namespace": "fintech",
+            "resources": [os.path.relpath(KUBERNETES / "base", tmp_path)],
+            "components": [os.path.relpath(component, tmp_path)],
+        })
+    )  # fmt: skip
+    kubectl = tool("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl (kustomize) not installed")
+    result = subprocess.run(
+        [kubectl, "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    manifests = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    monitors = of_kind(manifests, "ServiceMonitor")
+    for name in SERVICES:
+        service = of_kind(manifests, "Service")[name]
+        selector = monitors[name]["spec"]["selector"]["matchLabels"]
+        assert selector.items() <= service["metadata"]["labels"].items()
+        (endpoint,) = monitors[name]["spec"]["endpoints"]
+        assert endpoint["port"] == service["spec"]["ports"][0]["name"]
+        assert endpoint["path"] == "/metrics"
+    (rule,) = of_kind(manifests, "PrometheusRule").values()
+    assert rule["metadata"]["namespace"] == "fintech"
