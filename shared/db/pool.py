@@ -30,6 +30,9 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08
+    # The connection broke while an operation was under way (seen when PostgreSQL restarts).
+    asyncpg.exceptions.InternalClientError,
 )
 
 
