@@ -8,6 +8,7 @@ key source fed by its keyring (no HTTP to itself).
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -50,6 +51,7 @@ from shared.http.content_type import require_declared_content_type
 from shared.http.health import health_handlers
 from shared.http.problems import problem_details_plugin
 from shared.http.request_log import install_request_log
+from shared.metrics import ServiceMetrics, install_request_metrics, metrics_handlers
 
 __all__ = ["create_app"]
 
@@ -68,9 +70,29 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
     signing_keys.keyring.on_public_keys(
         lambda jwks: own_keys.replace(PreparedKey.from_jwk(jwk) for jwk in jwks)
     )
+    # --- metrics (shared/metrics, deploy/monitoring) ---
+    metrics = ServiceMetrics("auth-service")
+    metrics.watch_db_pool(lambda: pool.stats, settings.db_pool_max)
+
+    def signing_key_age() -> float | None:
+        active = next((row for row in signing_keys.list() if row.state == "active"), None)
+        if active is None:
+            return None
+        return time.time() - (active.activated_at or active.activate_at).timestamp()
+
+    metrics.watch_signing_key(signing_key_age, settings.key_rotation_interval)
+
+    async def redis_answers() -> bool:
+        return bool(await redis.ping())
+
+    # --- end metrics ---
     verifier = TokenVerifier(own_keys, issuer=settings.issuer, audience=settings.token_audience)
     bearer_verifier = TokenVerifier(
-        own_keys, issuer=settings.issuer, audience=settings.token_audience, deny_list=deny_list
+        own_keys,
+        issuer=settings.issuer,
+        audience=settings.token_audience,
+        deny_list=deny_list,
+        on_failure=metrics.token_verification_failure,
     )
     hashing = PasswordHashing(
         memory_kib=settings.argon2_memory_kib,
@@ -130,6 +152,7 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
     app = Litestar(
         route_handlers=[
             *health_handlers({"database": pool.is_ready, "signing_keys": keys_ready}),
+            *metrics_handlers(metrics, {"database": pool.is_ready, "redis": redis_answers}),
             *oauth_handlers(),
             *discovery_handlers(),
             RegistrationController,
@@ -156,8 +179,10 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
         debug=False,
     )
     install_request_log(app)
+    install_request_metrics(app, metrics)
     state: dict[str, Any] = {
         "settings": settings,
+        "metrics": metrics,
         "pool": pool,
         "redis": redis,
         "signing_keys": signing_keys,

@@ -77,6 +77,12 @@ class Stack:
             "AUTH_REDIS_URL": env.get("AUTH_REDIS_URL") or redis_url,
             "AUTH_KEY_ENCRYPTION_KEY_FILE": env.get("AUTH_KEY_ENCRYPTION_KEY_FILE") or str(kek_file),
             "AUTH_BOOTSTRAP_CREDENTIALS_FILE": str(self.data_dir / "bootstrap-admin.txt"),
+            # The unprefixed names work too.
+            "AUTH_BOOTSTRAP_ADMIN_EMAIL": env.get("AUTH_BOOTSTRAP_ADMIN_EMAIL")
+            or env.get("BOOTSTRAP_ADMIN_EMAIL")
+            or "admin@example.com",
+            "AUTH_BOOTSTRAP_ADMIN_PASSWORD": env.get("AUTH_BOOTSTRAP_ADMIN_PASSWORD")
+            or env.get("BOOTSTRAP_ADMIN_PASSWORD", ""),
         }
         customer = {
             **env,
@@ -95,6 +101,8 @@ class Stack:
             server, name = url.rsplit("/", 1)
             asyncio.run(create_database(server + "/postgres", name.split("?", 1)[0]))
             run_step([sys.executable, "-m", module, "db", "upgrade"], env)
+            if module == "auth_service":
+                run_step([sys.executable, "-m", module, "users", "bootstrap-admin"], env)
 
     def start_services(self, envs: dict[str, dict[str, str]]) -> None:
         for module, env in envs.items():
@@ -161,7 +169,13 @@ def banner(envs: dict[str, dict[str, str]]) -> str:
     auth = f"http://127.0.0.1:{envs['auth_service']['AUTH_PORT']}"
     customers = f"http://127.0.0.1:{envs['customer_service']['CUSTOMER_PORT']}"
     credentials = Path(envs["auth_service"]["AUTH_BOOTSTRAP_CREDENTIALS_FILE"])
-    login = f"  admin credentials    {rel(credentials)}\n" if credentials.exists() else ""
+    admin = envs["auth_service"]["AUTH_BOOTSTRAP_ADMIN_EMAIL"]
+    if envs["auth_service"]["AUTH_BOOTSTRAP_ADMIN_PASSWORD"]:
+        login = f"  admin                {admin} (password from BOOTSTRAP_ADMIN_PASSWORD)\n"
+    elif credentials.exists():
+        login = f"  admin credentials    {rel(credentials)} (generated on first run)\n"
+    else:
+        login = f"  admin                {admin}\n"
     return (
         "\n"
         f"  auth service         {auth}        (OpenAPI: {auth}/schema)\n"
