@@ -136,13 +136,13 @@ class ServiceMetrics:
         )
 
     def watch_signing_key(self, age: Callable[[], float | None], rotation_interval: float | None) -> None:
-        """``age``: seconds since the active signing key was created; the interval is the schedule's.
+        """``age``: seconds since the active signing key started signing; the interval is the schedule's.
 
         Exporting the configured interval lets the "rotation overdue" alert follow the setting.
         """
         self._scrape_time.add(
             "auth_signing_key_age_seconds",
-            "Seconds since the active signing key was created.",
+            "Seconds since the active signing key started signing.",
             single_value(age),
         )
         if rotation_interval:
