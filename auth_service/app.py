@@ -52,6 +52,7 @@ from shared.http.health import health_handlers
 from shared.http.problems import problem_details_plugin
 from shared.http.request_log import install_request_log
 from shared.metrics import ServiceMetrics, install_request_metrics, metrics_handlers
+from shared.tracing import install_tracing
 
 __all__ = ["create_app"]
 
@@ -180,6 +181,7 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
     )
     install_request_log(app)
     install_request_metrics(app, metrics)
+    install_tracing(app, "auth-service")  # outermost: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set
     state: dict[str, Any] = {
         "settings": settings,
         "metrics": metrics,

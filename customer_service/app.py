@@ -33,6 +33,7 @@ from shared.http.limits import install_header_limit
 from shared.http.problems import problem_details_plugin
 from shared.http.request_log import install_request_log
 from shared.metrics import ServiceMetrics, install_request_metrics, metrics_handlers
+from shared.tracing import install_tracing
 
 __all__ = ["create_app"]
 
@@ -118,6 +119,7 @@ def create_app(settings: CustomerSettings, key_source: KeySource | None = None) 
     install_header_limit(app, settings.max_header_bytes)
     install_request_log(app)
     install_request_metrics(app, metrics)
+    install_tracing(app, "customer-service")  # outermost: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set
     app.state.settings = settings
     app.state.pool = pool
     app.state.metrics = metrics
