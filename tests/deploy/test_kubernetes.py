@@ -270,3 +270,20 @@ def test_prometheus_operator_component_scrapes_each_service_and_loads_the_alerts
         assert endpoint["path"] == "/metrics"
     (rule,) = of_kind(manifests, "PrometheusRule").values()
     assert rule["metadata"]["namespace"] == "fintech"
+
+
+def test_the_migration_step_applies_everything_its_jobs_need(manifests: list[Manifest]) -> None:
+    """deploy/README.md applies ``-l app.kubernetes.io/component in (migration,settings)`` first."""
+    first = [
+        m for m in manifests if m["metadata"].get("labels", {}).get("app.kubernetes.io/component") in {
+            "migration", "settings"}
+    ]  # fmt: skip
+    jobs = of_kind(first, "Job")
+    assert set(jobs) == {f"{name}-migrate" for name in SERVICES}
+    config_maps = set(of_kind(first, "ConfigMap"))
+    for job in jobs.values():
+        pod = job["spec"]["template"]["spec"]
+        assert "serviceAccountName" not in pod, "the service accounts are not applied yet"
+        for container in pod["containers"]:
+            for source in container.get("envFrom", []):
+                assert source["configMapRef"]["name"] in config_maps
