@@ -1,0 +1,171 @@
+"""The two real services together: tokens from the auth service open the customer API by role,
+key rotation needs no restart of the resource server, and the auth service going away does not
+stop valid tokens from working."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.devstack.databases import create_database, drop_database
+from tests.ecosystem import Ecosystem, auth_environment, start_ecosystem
+
+pytestmark = pytest.mark.e2e
+
+AGENT = ("agent@example.com", "lighthouse keeper marmalade 7")
+VIEWER = ("viewer@example.com", "quiet orchard bicycle lantern 3")
+CUSTOMER = {
+    "cpf": "529.982.247-25",
+    "email": "maria@example.com.br",
+    "name": "Maria Conceição",
+    "phoneNumber": "(11) 98765-4321",
+    "city": "São Paulo",
+    "state": "SP",
+    "country": "BR",
+    "salary": "8500.00",
+    "birthdate": "1985-04-12",
+}
+
+
+@pytest.fixture(scope="module")
+def ecosystem(
+    pg_server_url: str,
+    redis_url: str,
+    redis_namespace: str,
+    auth_template: str,
+    customer_template: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Ecosystem]:
+    tag = uuid.uuid4().hex[:8]
+    auth_url = asyncio.run(create_database(pg_server_url, f"eco_auth_{tag}", template=auth_template))
+    customer_url = asyncio.run(
+        create_database(pg_server_url, f"eco_customers_{tag}", template=customer_template)
+    )
+    env = auth_environment(
+        auth_url,
+        redis_url,
+        f"{redis_namespace}:eco:",
+        AUTH_JWKS_MAX_AGE="5",
+        AUTH_KEY_PREPUBLISH_SECONDS="6",
+        AUTH_KEY_REFRESH_INTERVAL="0.5",
+    )
+    system = start_ecosystem(
+        env, customer_url, Path(tmp_path_factory.mktemp("eco")), CUSTOMER_JWKS_UNKNOWN_KID_INTERVAL="1"
+    )
+    try:
+        system.create_user(*AGENT, roles=["agent"])
+        system.create_user(*VIEWER, roles=["viewer"])
+        yield system
+    finally:
+        system.customers.stop()
+        system.auth.stop()
+        asyncio.run(drop_database(pg_server_url, f"eco_auth_{tag}"))
+        asyncio.run(drop_database(pg_server_url, f"eco_customers_{tag}"))
+
+
+def api(system: Ecosystem, token: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=system.customers.url + "/api/1/customers",
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def test_roles_decide_what_each_user_may_do(ecosystem: Ecosystem) -> None:
+    admin, agent, viewer = ecosystem.admin_token(), ecosystem.token(*AGENT), ecosystem.token(*VIEWER)
+    with (
+        api(ecosystem, admin) as as_admin,
+        api(ecosystem, agent) as as_agent,
+        api(ecosystem, viewer) as as_viewer,
+    ):
+        created = as_agent.post("", json=CUSTOMER)
+        assert created.status_code == 201, created.text
+        assert created.headers["location"].endswith("/api/1/customers/52998224725")
+        etag = created.headers["etag"]
+
+        assert as_viewer.get("/52998224725").json()["phoneNumber"] == "+5511987654321"
+        denied = as_viewer.post("", json={**CUSTOMER, "cpf": "11144477735"})
+        assert denied.status_code == 403
+        assert 'scope="customers:write"' in denied.headers["www-authenticate"]
+
+        updated = as_agent.patch(
+            "/52998224725",
+            content=b'{"city": "Campinas"}',
+            headers={"Content-Type": "application/merge-patch+json", "If-Match": etag},
+        )
+        assert updated.status_code == 200, updated.text
+        assert updated.json()["city"] == "Campinas"
+
+        assert (
+            as_agent.delete("/52998224725", headers={"If-Match": updated.headers["etag"]}).status_code == 403
+        )
+        assert as_viewer.delete("/52998224725").status_code == 403
+        removed = as_admin.delete("/52998224725", headers={"If-Match": updated.headers["etag"]})
+        assert removed.status_code == 204, removed.text
+        assert as_viewer.get("/52998224725").status_code == 404
+
+
+def test_narrowed_scope_is_enforced(ecosystem: Ecosystem) -> None:
+    read_only = ecosystem.token(*AGENT, scope="customers:read")
+    with api(ecosystem, read_only) as client:
+        assert client.get("", params={"limit": 5}).status_code == 200
+        assert client.post("", json={**CUSTOMER, "cpf": "11144477735"}).status_code == 403
+
+
+def test_revoked_token_still_verifies_locally_unless_checked(ecosystem: Ecosystem) -> None:
+    """Without CUSTOMER_CHECK_REVOCATION a resource server trusts a token until it expires (RFC 9068
+    self-contained tokens); introspection at the auth service does see the revocation."""
+    token = ecosystem.token(*VIEWER)
+    revoked = httpx.post(
+        ecosystem.auth.url + "/oauth/revoke", data={"token": token, "client_id": "first-party"}
+    )
+    assert revoked.status_code == 200
+    with api(ecosystem, token) as client:
+        assert client.get("", params={"limit": 1}).status_code == 200
+
+
+def test_key_rotation_needs_no_restart(ecosystem: Ecosystem) -> None:
+    before = ecosystem.token(*VIEWER)
+    old_kid = _kid(before)
+    rotated = httpx.post(
+        ecosystem.auth.url + "/api/1/admin/keys/rotate",
+        timeout=30,
+        headers={"Authorization": f"Bearer {ecosystem.admin_token()}"},
+    )
+    assert rotated.status_code in (200, 201, 202), rotated.text
+    deadline = time.monotonic() + 30
+    after = before
+    while _kid(after) == old_kid and time.monotonic() < deadline:
+        time.sleep(0.5)
+        after = ecosystem.token(*VIEWER)
+    assert _kid(after) != old_kid, "the new key never started signing"
+    with api(ecosystem, before) as old_client, api(ecosystem, after) as new_client:
+        assert old_client.get("", params={"limit": 1}).status_code == 200
+        assert new_client.get("", params={"limit": 1}).status_code == 200
+
+
+def test_valid_tokens_keep_working_while_the_auth_service_is_down(ecosystem: Ecosystem) -> None:
+    token = ecosystem.token(*VIEWER)
+    ecosystem.auth.kill()
+    try:
+        with api(ecosystem, token) as client:
+            for _ in range(3):
+                assert client.get("", params={"limit": 1}).status_code == 200
+        assert httpx.get(ecosystem.customers.url + "/readyz").status_code == 200
+    finally:
+        ecosystem.auth.start()
+    fresh = ecosystem.token(*VIEWER)
+    with api(ecosystem, fresh) as client:
+        assert client.get("", params={"limit": 1}).status_code == 200
+
+
+def _kid(token: str) -> str:
+    import jwt
+
+    return str(jwt.get_unverified_header(token)["kid"])
