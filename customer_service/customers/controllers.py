@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 
 from customer_service.customers.errors import CustomerError, InvalidRequest, handle_customer_error
 from customer_service.customers.etags import Preconditions, etag_of, not_modified
@@ -35,12 +35,11 @@ _encode = msgspec.json.Encoder().encode
 
 IfMatch = Annotated[
     str | None,
-    Parameter(header="If-Match", description="ETag from GET; a stale one answers 412.", required=False),
+    HeaderParameter(name="If-Match", description="ETag from GET; a stale one answers 412.", required=False),
 ]
-IfNoneMatch = Annotated[str | None, Parameter(header="If-None-Match", required=False)]
 Document = Annotated[dict[str, Any], Body(media_type=JSON, description="A customer (camelCase attributes).")]
 MergePatch = Annotated[dict[str, Any], Body(media_type=MERGE_PATCH, description="RFC 7396 merge patch.")]
-Query = Annotated[str | None, Parameter(required=False)]
+Query = Annotated[str | None, QueryParameter(required=False)]
 
 _CUSTOMER = ResponseSpec(Customer, description="The customer; ETag is its version.")
 _PAGE = ResponseSpec(CustomerPage, description="A page; Link rel=next when there is more.")
@@ -83,7 +82,7 @@ def customer_router(service: CustomerService, search: CustomerSearch) -> Router:
         request: Request[Any, Any, Any],
         limit: Query = None,
         cursor: Query = None,
-        last_cpf: Annotated[str | None, Parameter(query="lastCpf", required=False)] = None,
+        last_cpf: Annotated[str | None, QueryParameter(name="lastCpf", required=False)] = None,
     ) -> Response[bytes]:
         """Customers in CPF order, ``limit`` (1..100, default 20) at a time; continue with ``cursor``."""
         params = parse_list_params(request.query_params.dict())
@@ -95,15 +94,15 @@ def customer_router(service: CustomerService, search: CustomerSearch) -> Router:
         request: Request[Any, Any, Any],
         q: Query = None,
         city: Query = None,
-        state_: Annotated[str | None, Parameter(query="state", required=False)] = None,
+        state_: Annotated[str | None, QueryParameter(name="state", required=False)] = None,
         country: Query = None,
         profession: Query = None,
-        min_salary: Annotated[str | None, Parameter(query="minSalary", required=False)] = None,
-        max_salary: Annotated[str | None, Parameter(query="maxSalary", required=False)] = None,
-        born_from: Annotated[str | None, Parameter(query="bornFrom", required=False)] = None,
-        born_to: Annotated[str | None, Parameter(query="bornTo", required=False)] = None,
-        created_from: Annotated[str | None, Parameter(query="createdFrom", required=False)] = None,
-        created_to: Annotated[str | None, Parameter(query="createdTo", required=False)] = None,
+        min_salary: Annotated[str | None, QueryParameter(name="minSalary", required=False)] = None,
+        max_salary: Annotated[str | None, QueryParameter(name="maxSalary", required=False)] = None,
+        born_from: Annotated[str | None, QueryParameter(name="bornFrom", required=False)] = None,
+        born_to: Annotated[str | None, QueryParameter(name="bornTo", required=False)] = None,
+        created_from: Annotated[str | None, QueryParameter(name="createdFrom", required=False)] = None,
+        created_to: Annotated[str | None, QueryParameter(name="createdTo", required=False)] = None,
         limit: Query = None,
         cursor: Query = None,
     ) -> Response[bytes]:
@@ -112,7 +111,7 @@ def customer_router(service: CustomerService, search: CustomerSearch) -> Router:
         return _page_response(request, await search.search(params))
 
     @get("/{cpf:str}", guards=[requires_scopes(READ)], responses={200: _CUSTOMER}, operation_id="getCustomer")
-    async def get_customer(cpf: str, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def get_customer(cpf: FromPath[str], request: Request[Any, Any, Any]) -> Response[bytes]:
         """One customer; ``If-None-Match`` with its current ETag answers 304."""
         stored = await service.get(_cpf(cpf))
         if_none_match = request.headers.get("if-none-match")
@@ -134,7 +133,7 @@ def customer_router(service: CustomerService, search: CustomerSearch) -> Router:
         operation_id="replaceCustomer",
     )
     async def replace_customer(
-        cpf: str, request: Request[Any, Any, Any], data: Document, if_match: IfMatch = None
+        cpf: FromPath[str], request: Request[Any, Any, Any], data: Document, if_match: IfMatch = None
     ) -> Response[bytes]:
         """Replace every attribute (absent optional ones become null); needs If-Match."""
         preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
@@ -147,14 +146,16 @@ def customer_router(service: CustomerService, search: CustomerSearch) -> Router:
         operation_id="patchCustomer",
     )
     async def patch_customer(
-        cpf: str, request: Request[Any, Any, Any], data: MergePatch, if_match: IfMatch = None
+        cpf: FromPath[str], request: Request[Any, Any, Any], data: MergePatch, if_match: IfMatch = None
     ) -> Response[bytes]:
         """Change some attributes (RFC 7396: ``null`` removes an optional one); needs If-Match."""
         preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
         return _customer_response(await service.patch(_cpf(cpf), data, preconditions, _actor(request)))
 
     @delete("/{cpf:str}", guards=[requires_scopes(DELETE)], status_code=204, operation_id="deleteCustomer")
-    async def delete_customer(cpf: str, request: Request[Any, Any, Any], if_match: IfMatch = None) -> None:
+    async def delete_customer(
+        cpf: FromPath[str], request: Request[Any, Any, Any], if_match: IfMatch = None
+    ) -> None:
         """Remove a customer (its event history stays); If-Match is honoured when sent."""
         preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
         await service.delete(_cpf(cpf), preconditions, _actor(request))

@@ -1,7 +1,7 @@
 """Keyset pagination: page limits and the opaque cursor that says where the next page starts.
 
-A cursor is base64url (no padding) of a compact JSON array: the last CPF served, and for ranked
-searches the last rank and a fingerprint of the search it belongs to. Clients must treat it as
+A cursor is base64url (no padding) of a compact JSON array: the last CPF served, and for searches
+the relevance tier it was in and a fingerprint of the search it belongs to. Clients must treat it as
 opaque; a cursor that does not decode to exactly that shape, names an invalid CPF or belongs to
 another search is refused with 400 rather than silently restarting the listing.
 
@@ -44,10 +44,10 @@ class InvalidCursor(ValueError):
 
 
 class Position(msgspec.Struct, array_like=True, forbid_unknown_fields=True, frozen=True):
-    """Where a page ended: the last CPF, plus its rank and the search fingerprint when ranked."""
+    """Where a page ended: the last CPF, plus its tier and the search fingerprint for searches."""
 
     cpf: str
-    rank: float | None = None
+    tier: int | None = None
     search: str | None = None
 
 
@@ -67,7 +67,7 @@ def decode_cursor(cursor: str) -> Position:
         position = _decoder.decode(raw)
     except (binascii.Error, msgspec.DecodeError):
         raise InvalidCursor("Is not a cursor this API gave out.") from None
-    if not is_valid_cpf(position.cpf):
+    if not is_valid_cpf(position.cpf) or (position.tier is not None and not 0 <= position.tier < 10):
         raise InvalidCursor("Is not a cursor this API gave out.")
     if encode_cursor(position) != cursor:  # one canonical spelling: no smuggled variants
         raise InvalidCursor("Is not a cursor this API gave out.")

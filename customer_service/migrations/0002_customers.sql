@@ -48,22 +48,21 @@ CREATE TABLE customers (
     version      bigint NOT NULL DEFAULT nextval('customer_version_seq'),
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
-    -- Weights rank a hit in the name, e-mail, CPF or phone (A) above profession, city and state
-    -- (B), street, zipcode and country (C), and number and complement (D).
+    -- What search matches: every attribute (search_document), and apart the ones that identify a
+    -- person, name, e-mail, CPF and phone (search_primary), whose hits rank first. Two columns
+    -- with their own indexes rather than tsvector weights: the planner has statistics per column
+    -- but none per weight, and it needs good estimates to choose well (see search.py).
+    search_primary tsvector NOT NULL GENERATED ALWAYS AS (
+        to_tsvector('simple'::regconfig, customer_search_text(name || ' ' || email)
+                    || ' ' || cpf || ' ' || coalesce(customer_phone_lexemes(phone_number), ''))
+    ) STORED,
     search_document tsvector NOT NULL GENERATED ALWAYS AS (
-        setweight(to_tsvector('simple'::regconfig, coalesce(customer_search_text(name), '')), 'A')
-        || setweight(to_tsvector('simple'::regconfig, coalesce(customer_search_text(email), '')), 'A')
-        || setweight(to_tsvector('simple'::regconfig,
-                                 cpf || ' ' || coalesce(customer_phone_lexemes(phone_number), '')), 'A')
-        || setweight(to_tsvector('simple'::regconfig, coalesce(customer_search_text(profession), '')
-                                 || ' ' || coalesce(customer_search_text(city), '')
-                                 || ' ' || coalesce(customer_search_text(state), '')), 'B')
-        || setweight(to_tsvector('simple'::regconfig, coalesce(customer_search_text(street), '')
-                                 || ' ' || coalesce(customer_search_text(zipcode), '')
-                                 || ' ' || coalesce(regexp_replace(zipcode, '[^0-9]', '', 'g'), '')
-                                 || ' ' || coalesce(customer_search_text(country), '')), 'C')
-        || setweight(to_tsvector('simple'::regconfig, coalesce(customer_search_text(number), '')
-                                 || ' ' || coalesce(customer_search_text(complement), '')), 'D')
+        to_tsvector('simple'::regconfig, customer_search_text(
+            name || ' ' || email || ' ' || coalesce(profession, '') || ' ' || coalesce(city, '')
+            || ' ' || coalesce(state, '') || ' ' || coalesce(country, '') || ' ' || coalesce(street, '')
+            || ' ' || coalesce(number, '') || ' ' || coalesce(complement, '') || ' ' || coalesce(zipcode, ''))
+            || ' ' || cpf || ' ' || coalesce(customer_phone_lexemes(phone_number), '')
+            || ' ' || coalesce(regexp_replace(zipcode, '[^0-9]', '', 'g'), ''))
     ) STORED,
     CONSTRAINT customers_text_trimmed CHECK (
         email = btrim(email) AND name = btrim(name) AND profession = btrim(profession)
@@ -76,8 +75,9 @@ CREATE TABLE customers (
 CREATE UNIQUE INDEX customers_email_key ON customers (lower(email));
 CREATE UNIQUE INDEX customers_phone_number_key ON customers (phone_number);
 
--- Full-text search over every attribute.
+-- Full-text search over every attribute, and over the identifying ones.
 CREATE INDEX customers_search_document_idx ON customers USING gin (search_document);
+CREATE INDEX customers_search_primary_idx ON customers USING gin (search_primary);
 
 -- Exact filters of the search endpoint (case- and accent-insensitive) and its ranges.
 CREATE INDEX customers_city_idx ON customers (customer_fold(city));
@@ -134,23 +134,21 @@ CREATE INDEX customer_events_cpf_idx ON customer_events (cpf, occurred_at);
 
 -- The tsquery of a search box, built by the same folding as the documents:
 -- * a query of digits and formatting only ("123.456.789-09", "(11) 98765-4321") is one digit
---   string matched as a prefix, so it finds CPF, phone (with or without country code) and zipcode
---   in any formatting;
--- * otherwise every word must match (AND), as a prefix from two characters on ("joã" finds
---   "João"); digit groups joined by . - / are joined first;
+--   string, so it finds CPF, phone (with or without country code) and zipcode in any formatting;
+-- * otherwise every word must match (AND); digit groups joined by . - / are joined first;
+-- * with prefix, each word of two characters or more also matches as a prefix ("joã" finds João);
 -- * with widen, a word of four letters or more also matches the (at most eight) known words most
 --   similar to it by trigrams or containing it: typos ("fernada") and inner parts ("ilva").
--- The search ranks hits of the strict query (widen false) above hits only the widened one finds.
-CREATE FUNCTION customer_search_query(q text, widen boolean) RETURNS tsquery
+CREATE FUNCTION customer_search_query(q text, prefix boolean, widen boolean) RETURNS tsquery
     LANGUAGE sql STABLE PARALLEL SAFE STRICT
 BEGIN ATOMIC
     SELECT CASE
         WHEN q ~ '^[0-9[:space:]().+/-]+$' AND q ~ '[0-9]' THEN
-            (quote_literal(regexp_replace(q, '[^0-9]', '', 'g')) || ':*')::tsquery
+            (quote_literal(regexp_replace(q, '[^0-9]', '', 'g')) || CASE WHEN prefix THEN ':*' ELSE '' END)::tsquery
         ELSE (
             SELECT string_agg(
                 '(' || quote_literal(t.lexeme)
-                || CASE WHEN char_length(t.lexeme) >= 2 THEN ':*' ELSE '' END
+                || CASE WHEN prefix AND char_length(t.lexeme) >= 2 THEN ':*' ELSE '' END
                 || CASE WHEN widen AND char_length(t.lexeme) >= 4 AND t.lexeme !~ '[0-9]' THEN coalesce((
                        SELECT string_agg(' | ' || quote_literal(w.word), '' ORDER BY w.word)
                          FROM (SELECT s.word
@@ -161,7 +159,8 @@ BEGIN ATOMIC
                    ELSE '' END
                 || ')', ' & ' ORDER BY t.lexeme)::tsquery
               FROM unnest(to_tsvector('simple'::regconfig, customer_search_text(
-                       regexp_replace(q, '([0-9])[./-](?=[0-9])', '\1', 'g')))) AS t(lexeme, positions, weights)
+                       regexp_replace(q, '([0-9])[./-](?=[0-9])', '\1', 'g'))))
+                   AS t(lexeme, lexeme_positions, lexeme_weights)
         )
     END;
 END;
