@@ -66,7 +66,7 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
     pool = PostgresPool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     redis = Redis.from_url(settings.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
     deny_list = DenyList(redis, settings.redis_prefix)
-    signing_keys = SigningKeys(pool, kek, settings)
+    signing_keys = SigningKeys(pool, kek, settings, on_rotation=lambda trigger: metrics.key_rotation(trigger))
     own_keys = StaticKeySource()
     signing_keys.keyring.on_public_keys(
         lambda jwks: own_keys.replace(PreparedKey.from_jwk(jwk) for jwk in jwks)
@@ -190,7 +190,9 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
         "signing_keys": signing_keys,
         "audit": audit,
         "metadata": CachedDocument.of(server_metadata(settings)),
-        "token_service": TokenService(pool, settings, hashing, issuer, audit, revocations),
+        "token_service": TokenService(
+            pool, settings, hashing, issuer, audit, revocations, on_login_failure=metrics.login_failure
+        ),
         "token_inspection": TokenInspection(pool, verifier, revocations, audit),
         "session_service": sessions,
         "user_service": UserService(pool, hashing, policy, sessions, audit),

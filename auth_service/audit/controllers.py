@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from auth_service.audit.repository import AuditEvent
 from auth_service.audit.service import AuditTrail
@@ -30,9 +30,9 @@ class AdminAuditController(Controller):
         state: State,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         before: Annotated[int | None, Parameter(description="Only events with a smaller id (paging)")] = None,
-        action: str | None = None,
-        target_id: str | None = None,
-        actor: str | None = None,
+        action: FromQuery[str | None] = None,
+        target_id: FromQuery[str | None] = None,
+        actor: FromQuery[str | None] = None,
     ) -> AuditPage:
         audit: AuditTrail = state.audit
         items = await audit.list(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, Parameter
 
 from auth_service.actors import request_actor
 from auth_service.clients.schemas import Client, ClientCreate, ClientUpdate, ClientWithSecret
@@ -37,7 +37,7 @@ class AdminClientsController(Controller):
         return await clients.create(data, request_actor(request))
 
     @get("/{client_id:str}", operation_id="adminGetClient", summary="Get a client (never its secret)")
-    async def get_client(self, state: State, client_id: str) -> Client:
+    async def get_client(self, state: State, client_id: FromPath[str]) -> Client:
         clients: ClientService = state.client_service
         return await clients.get(client_id)
 
@@ -46,7 +46,7 @@ class AdminClientsController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        client_id: str,
+        client_id: FromPath[str],
         data: Annotated[ClientUpdate, Body()],
     ) -> Client:
         clients: ClientService = state.client_service
@@ -54,12 +54,14 @@ class AdminClientsController(Controller):
 
     @post("/{client_id:str}/secret", operation_id="adminRotateClientSecret", summary="Issue a new secret")
     async def rotate_secret(
-        self, request: Request[Any, Any, State], state: State, client_id: str
+        self, request: Request[Any, Any, State], state: State, client_id: FromPath[str]
     ) -> ClientWithSecret:
         clients: ClientService = state.client_service
         return await clients.rotate_secret(client_id, request_actor(request))
 
     @delete("/{client_id:str}", operation_id="adminDeleteClient", summary="Delete a client and its sessions")
-    async def delete_client(self, request: Request[Any, Any, State], state: State, client_id: str) -> None:
+    async def delete_client(
+        self, request: Request[Any, Any, State], state: State, client_id: FromPath[str]
+    ) -> None:
         clients: ClientService = state.client_service
         await clients.delete(client_id, request_actor(request))

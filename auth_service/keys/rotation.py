@@ -35,6 +35,8 @@ class RotationOutcome(msgspec.Struct, frozen=True):
     active: str | None
     pending: str | None
     changed: bool
+    created: str | None = None
+    """The kid of the key this step created as ``next`` (a rotation started), if any."""
 
 
 class KeyRotation:
@@ -78,14 +80,15 @@ class KeyRotation:
                 and states.active_since + timedelta(seconds=self._interval - self._prepublish) <= states.now
             )
             pending = states.next_kid
+            created = None
             if pending is None and (rotate_now or rotation_due):
-                pending = await self._create(conn, "next", self._prepublish)
+                pending = created = await self._create(conn, "next", self._prepublish)
                 changed = True
             removed = await self._repo.remove_expired(conn)
             if removed:
                 log.info("retired signing keys removed from the JWKS: %s", ", ".join(removed))
                 changed = True
-            return RotationOutcome(active=states.active, pending=pending, changed=changed)
+            return RotationOutcome(active=states.active, pending=pending, changed=changed, created=created)
 
     async def _create(self, conn: asyncpg.Connection, state: str, activate_in: float) -> str:
         kid = secrets.token_urlsafe(12)

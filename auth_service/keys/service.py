@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from auth_service.keys.keyring import Keyring
 from auth_service.keys.repository import SigningKeyRow
@@ -21,9 +22,19 @@ log = logging.getLogger(__name__)
 class SigningKeys:
     """Owns the keyring and the rotation timer of one replica."""
 
-    __slots__ = ("_interval", "_task", "keyring", "rotation")
+    __slots__ = ("_interval", "_on_rotation", "_task", "keyring", "rotation")
 
-    def __init__(self, pool: PostgresPool, kek: KeyEncryptionKey, settings: AuthSettings) -> None:
+    def __init__(
+        self,
+        pool: PostgresPool,
+        kek: KeyEncryptionKey,
+        settings: AuthSettings,
+        *,
+        on_rotation: Callable[[str], None] | None = None,
+    ) -> None:
+        """``on_rotation(trigger)`` is called when this replica starts a rotation (``manual`` or
+        ``scheduled``), for the rotations counter."""
+        self._on_rotation = on_rotation
         self.keyring = Keyring(pool, kek)
         self.rotation = KeyRotation(
             pool,
@@ -40,6 +51,8 @@ class SigningKeys:
         """One rotation step, then reload this replica's keyring."""
         outcome = await self.rotation.step(rotate_now=rotate_now)
         await self.keyring.refresh()
+        if outcome.created and self._on_rotation is not None:
+            self._on_rotation("manual" if rotate_now else "scheduled")
         return outcome
 
     async def rotate(self) -> RotationOutcome:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import Body
+from litestar.params import Body, FromPath
 
 from auth_service.actors import request_actor
 from auth_service.roles.schemas import Role, RoleCreate, RoleUpdate
@@ -32,18 +32,22 @@ class AdminRolesController(Controller):
         return await roles.create(data, request_actor(request))
 
     @get("/{name:str}", operation_id="adminGetRole", summary="Get a role")
-    async def get_role(self, state: State, name: str) -> Role:
+    async def get_role(self, state: State, name: FromPath[str]) -> Role:
         roles: RoleService = state.role_service
         return await roles.get(name)
 
     @patch("/{name:str}", operation_id="adminUpdateRole", summary="Rename a role or change its scopes")
     async def update_role(
-        self, request: Request[Any, Any, State], state: State, name: str, data: Annotated[RoleUpdate, Body()]
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        name: FromPath[str],
+        data: Annotated[RoleUpdate, Body()],
     ) -> Role:
         roles: RoleService = state.role_service
         return await roles.update(name, data, request_actor(request))
 
     @delete("/{name:str}", operation_id="adminDeleteRole", summary="Delete a role nobody holds")
-    async def delete_role(self, request: Request[Any, Any, State], state: State, name: str) -> None:
+    async def delete_role(self, request: Request[Any, Any, State], state: State, name: FromPath[str]) -> None:
         roles: RoleService = state.role_service
         await roles.delete(name, request_actor(request))

@@ -21,6 +21,8 @@ from auth_service.tokens.errors import OAuthError
 from auth_service.tokens.form import parse_form
 from auth_service.tokens.grants import TokenResponse, TokenService
 from auth_service.tokens.inspection import TokenInspection
+from shared.metrics import ServiceMetrics
+from shared.metrics.service import GRANT_TYPES
 
 __all__ = ["oauth_handlers"]
 
@@ -93,13 +95,19 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
 )
 async def token(request: Request[Any, Any, State], state: State) -> Response[TokenResponse]:
     service: TokenService = state.token_service
+    metrics: ServiceMetrics = state.metrics
+    grant = "other"
     try:
         form = await _form(request)
+        grant = form.get("grant_type", "") if form.get("grant_type") in GRANT_TYPES else "other"
         issued = await service.token(form, request.headers.get("authorization"), client_ip(request))
     except OAuthError as exc:
+        metrics.token_request(grant, exc.error)
         return _error(exc)  # type: ignore[return-value]
     except NoSigningKey:
+        metrics.token_request(grant, "temporarily_unavailable")
         return _unavailable("No signing key is loaded yet; retry shortly.")  # type: ignore[return-value]
+    metrics.token_request(grant, "issued")
     return _json(issued)  # type: ignore[return-value]
 
 

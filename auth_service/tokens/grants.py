@@ -22,6 +22,7 @@ from auth_service.settings import AuthSettings
 from auth_service.tokens.access import AccessTokenIssuer
 from auth_service.tokens.errors import OAuthError, invalid_grant, invalid_request
 from auth_service.tokens.families import FamilyRepository
+from auth_service.tokens.login_guard import LoginGuard, NoLoginGuard
 from auth_service.tokens.revocations import AccessRevocations
 from auth_service.tokens.scopes import grant_scopes, parse_scope
 from auth_service.users.emails import InvalidEmail, normalise_email
@@ -54,8 +55,10 @@ class TokenService:
         "_clients",
         "_families",
         "_grants",
+        "_guard",
         "_hashing",
         "_issuer",
+        "_on_login_failure",
         "_pool",
         "_revocations",
         "_settings",
@@ -70,7 +73,12 @@ class TokenService:
         issuer: AccessTokenIssuer,
         audit: AuditTrail,
         revocations: AccessRevocations,
+        *,
+        login_guard: LoginGuard | None = None,
+        on_login_failure: Callable[[str], None] | None = None,
     ) -> None:
+        self._guard = login_guard or NoLoginGuard()
+        self._on_login_failure = on_login_failure
         self._pool = pool
         self._settings = settings
         self._hashing = hashing
@@ -109,11 +117,16 @@ class TokenService:
         requested = parse_scope(form.get("scope"))
         if len(password) > MAX_LOGIN_PASSWORD_CHARS:
             raise invalid_grant(BAD_CREDENTIALS)
+        await self._guard.before_attempt(username, actor.source_ip)
         user = await self._find_user(username)
         password = normalise_password(password)
         matches = await self._hashing.verify(user.password_hash if user else None, password)
-        if user is None or not matches or not user.active:
+        succeeded = user is not None and matches and user.active
+        await self._guard.after_attempt(username, actor.source_ip, succeeded=succeeded)
+        if user is None or not succeeded:
             reason = "unknown_user" if user is None else ("wrong_password" if not matches else "disabled")
+            if self._on_login_failure is not None:
+                self._on_login_failure(reason)
             await self._audit.record(
                 "login",
                 actor,

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.datastructures import State
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, FromQuery, Parameter
 
 from auth_service.actors import request_actor
 from auth_service.errors import NotFound
@@ -27,7 +27,9 @@ class AdminUsersController(Controller):
     tags = ["Admin: users"]
 
     @get("/", operation_id="adminListUsers", summary="List users by email, a page at a time")
-    async def list_users(self, state: State, limit: Limit = 50, cursor: str | None = None) -> UserPage:
+    async def list_users(
+        self, state: State, limit: Limit = 50, cursor: FromQuery[str | None] = None
+    ) -> UserPage:
         users: UserService = state.user_service
         return await users.page(cursor, limit)
 
@@ -39,7 +41,7 @@ class AdminUsersController(Controller):
         return await users.create(data, request_actor(request))
 
     @get("/{user_id:uuid}", operation_id="adminGetUser", summary="Get a user")
-    async def get_user(self, state: State, user_id: UUID) -> User:
+    async def get_user(self, state: State, user_id: FromPath[UUID]) -> User:
         users: UserService = state.user_service
         return await users.get(user_id)
 
@@ -48,24 +50,30 @@ class AdminUsersController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        user_id: UUID,
+        user_id: FromPath[UUID],
         data: Annotated[UserUpdate, Body()],
     ) -> User:
         users: UserService = state.user_service
         return await users.update(user_id, data, request_actor(request))
 
     @post("/{user_id:uuid}/disable", operation_id="adminDisableUser", summary="Disable; ends every session")
-    async def disable_user(self, request: Request[Any, Any, State], state: State, user_id: UUID) -> User:
+    async def disable_user(
+        self, request: Request[Any, Any, State], state: State, user_id: FromPath[UUID]
+    ) -> User:
         users: UserService = state.user_service
         return await users.update(user_id, UserUpdate(status="disabled"), request_actor(request))
 
     @post("/{user_id:uuid}/enable", operation_id="adminEnableUser", summary="Enable a disabled user")
-    async def enable_user(self, request: Request[Any, Any, State], state: State, user_id: UUID) -> User:
+    async def enable_user(
+        self, request: Request[Any, Any, State], state: State, user_id: FromPath[UUID]
+    ) -> User:
         users: UserService = state.user_service
         return await users.update(user_id, UserUpdate(status="active"), request_actor(request))
 
     @delete("/{user_id:uuid}", operation_id="adminDeleteUser", summary="Delete a user and their sessions")
-    async def delete_user(self, request: Request[Any, Any, State], state: State, user_id: UUID) -> None:
+    async def delete_user(
+        self, request: Request[Any, Any, State], state: State, user_id: FromPath[UUID]
+    ) -> None:
         users: UserService = state.user_service
         await users.delete(user_id, request_actor(request))
 
@@ -79,7 +87,7 @@ class AdminUsersController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        user_id: UUID,
+        user_id: FromPath[UUID],
         data: Annotated[PasswordReset, Body()],
     ) -> None:
         users: UserService = state.user_service
@@ -92,20 +100,20 @@ class AdminUsersController(Controller):
         status_code=204,
     )
     async def assign_role(
-        self, request: Request[Any, Any, State], state: State, user_id: UUID, role: str
+        self, request: Request[Any, Any, State], state: State, user_id: FromPath[UUID], role: FromPath[str]
     ) -> None:
         roles: RoleService = state.role_service
         await roles.assign(user_id, role, request_actor(request))
 
     @delete("/{user_id:uuid}/roles/{role:str}", operation_id="adminUnassignRole", summary="Remove a role")
     async def unassign_role(
-        self, request: Request[Any, Any, State], state: State, user_id: UUID, role: str
+        self, request: Request[Any, Any, State], state: State, user_id: FromPath[UUID], role: FromPath[str]
     ) -> None:
         roles: RoleService = state.role_service
         await roles.unassign(user_id, role, request_actor(request))
 
     @get("/{user_id:uuid}/sessions", operation_id="adminListSessions", summary="A user's live sessions")
-    async def list_sessions(self, state: State, user_id: UUID) -> list[Family]:
+    async def list_sessions(self, state: State, user_id: FromPath[UUID]) -> list[Family]:
         users: UserService = state.user_service
         await users.get(user_id)
         sessions: SessionService = state.session_service
@@ -121,7 +129,9 @@ class AdminSessionsController(Controller):
         operation_id="adminRevokeSession",
         summary="Revoke a session (refresh family) and its live access tokens",
     )
-    async def revoke_session(self, request: Request[Any, Any, State], state: State, session_id: UUID) -> None:
+    async def revoke_session(
+        self, request: Request[Any, Any, State], state: State, session_id: FromPath[UUID]
+    ) -> None:
         sessions: SessionService = state.session_service
         if await sessions.get(session_id) is None:
             raise NotFound("session")
