@@ -91,7 +91,9 @@ class ServiceMetrics:
             "jwks_fetches", "JWKS fetches by outcome: updated, not_modified or error.", "outcome"
         )
         self._rotations = counter(
-            "auth_signing_key_rotations", "Signing key rotations by trigger: schedule, api or cli.", "trigger"
+            "auth_signing_key_rotations",
+            "Signing key rotations this replica started, by trigger: scheduled or manual (API).",
+            "trigger",
         )
         self._redis_errors = counter("redis_errors", "Failed Redis commands by operation.", "operation")
         self._dependency_up = Gauge(
