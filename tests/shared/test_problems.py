@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterator
 
 import msgspec
@@ -14,19 +15,33 @@ from auth_service.app import create_app as create_auth_app
 from auth_service.settings import AuthSettings
 from customer_service.app import create_app as create_customer_app
 from customer_service.settings import CustomerSettings
+from shared.auth.keys import PreparedKey, StaticKeySource
 from shared.http.content_type import require_declared_content_type
 from shared.http.problems import problem_details_plugin
 from shared.http.request_log import install_request_log
+from tests.shared.auth.token_factory import SigningKey
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(params=["auth", "customer"])
-def client(request: pytest.FixtureRequest, auth_db: str, customer_db: str) -> Iterator[TestClient[Litestar]]:
+def client(
+    request: pytest.FixtureRequest, auth_db: str, customer_db: str, redis_url: str, redis_namespace: str
+) -> Iterator[TestClient[Litestar]]:
     if request.param == "auth":
-        app = create_auth_app(AuthSettings(database_url=auth_db, max_body_bytes=1024))
+        settings = AuthSettings(
+            database_url=auth_db,
+            redis_url=redis_url,
+            redis_prefix=f"{redis_namespace}:problems:",
+            key_encryption_key=secrets.token_urlsafe(32),
+            max_body_bytes=1024,
+        )
+        app = create_auth_app(settings)
     else:
-        app = create_customer_app(CustomerSettings(database_url=customer_db, max_body_bytes=1024))
+        key = PreparedKey.from_jwk(SigningKey.generate("ES256").public_jwk())
+        app = create_customer_app(
+            CustomerSettings(database_url=customer_db, max_body_bytes=1024), key_source=StaticKeySource([key])
+        )
     with TestClient(app) as test_client:
         yield test_client
 
@@ -54,12 +69,14 @@ def test_ready_when_database_usable(client: TestClient[Litestar]) -> None:
 
 
 def test_not_ready_names_the_database() -> None:
-    app = create_auth_app(AuthSettings(database_url="postgresql://postgres@127.0.0.1:1/none"))
-    with TestClient(app) as test_client:
+    settings = AuthSettings(
+        database_url="postgresql://postgres@127.0.0.1:1/none", key_encryption_key=secrets.token_urlsafe(32)
+    )
+    with TestClient(create_auth_app(settings)) as test_client:
         response = test_client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
-    assert response.json()["failing"] == ["database"]
+    assert "database" in response.json()["failing"]
 
 
 class Payload(msgspec.Struct):
