@@ -24,7 +24,7 @@ from auth_service.audit.service import AuditTrail
 from auth_service.clients.controllers import AdminClientsController
 from auth_service.clients.service import ClientService
 from auth_service.discovery.controllers import discovery_handlers, userinfo
-from auth_service.discovery.documents import CachedDocument, server_metadata
+from auth_service.discovery.documents import ServerMetadata
 from auth_service.keys.controllers import AdminKeysController
 from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.keys.service import SigningKeys
@@ -189,7 +189,7 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
         "redis": redis,
         "signing_keys": signing_keys,
         "audit": audit,
-        "metadata": CachedDocument.of(server_metadata(settings)),
+        "metadata": ServerMetadata(settings, signing_keys.keyring),
         "token_service": TokenService(
             pool, settings, hashing, issuer, audit, revocations, on_login_failure=metrics.login_failure
         ),

@@ -55,7 +55,7 @@ _METADATA_DOC = {200: ResponseSpec(dict[str, Any], description="Authorization se
     responses=_METADATA_DOC,
 )
 async def oauth_metadata(request: Request[Any, Any, State], state: State) -> Response[bytes]:
-    return _cached(request, state.metadata, state.settings.jwks_max_age)
+    return _cached(request, state.metadata.document(), state.settings.jwks_max_age)
 
 
 @get(
@@ -66,7 +66,7 @@ async def oauth_metadata(request: Request[Any, Any, State], state: State) -> Res
     responses=_METADATA_DOC,
 )
 async def openid_configuration(request: Request[Any, Any, State], state: State) -> Response[bytes]:
-    return _cached(request, state.metadata, state.settings.jwks_max_age)
+    return _cached(request, state.metadata.document(), state.settings.jwks_max_age)
 
 
 @get(

@@ -1,6 +1,8 @@
 """The authorization server metadata (RFC 8414), also served as OpenID Connect discovery.
 
-Built once per app from the settings: it only changes when the configuration does.
+Encoded once and re-encoded only when the published keys change: the signing algorithms it lists
+are those of every published key (after ``AUTH_SIGNING_ALG`` changes, the old algorithm's key is
+still published, and still verifies, until it leaves the JWKS).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from typing import Any
 
 import msgspec
 
+from auth_service.keys.keyring import Keyring
 from auth_service.settings import AuthSettings
 
-__all__ = ["CachedDocument", "server_metadata"]
+__all__ = ["CachedDocument", "ServerMetadata", "server_metadata"]
 
 GRANT_TYPES = ["password", "refresh_token", "client_credentials"]
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
@@ -28,8 +31,9 @@ class CachedDocument(msgspec.Struct, frozen=True):
         return cls(body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
-def server_metadata(settings: AuthSettings) -> dict[str, Any]:
+def server_metadata(settings: AuthSettings, algorithms: list[str] | None = None) -> dict[str, Any]:
     base = settings.issuer
+    algorithms = algorithms or [settings.signing_alg]
     return {
         "issuer": base,
         "token_endpoint": f"{base}/oauth/token",
@@ -44,8 +48,8 @@ def server_metadata(settings: AuthSettings) -> dict[str, Any]:
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [settings.signing_alg],
-        "access_token_signing_alg_values_supported": [settings.signing_alg],
+        "id_token_signing_alg_values_supported": algorithms,
+        "access_token_signing_alg_values_supported": algorithms,
         "claims_supported": [
             "sub",
             "iss",
@@ -61,3 +65,21 @@ def server_metadata(settings: AuthSettings) -> dict[str, Any]:
         ],
         "service_documentation": f"{base}/schema",
     }
+
+
+class ServerMetadata:
+    __slots__ = ("_cached", "_keyring", "_settings", "_version")
+
+    def __init__(self, settings: AuthSettings, keyring: Keyring) -> None:
+        self._settings = settings
+        self._keyring = keyring
+        self._version = ""
+        self._cached = CachedDocument.of(server_metadata(settings))
+
+    def document(self) -> CachedDocument:
+        version = self._keyring.jwks.etag
+        if version != self._version:
+            algorithms = sorted({row.alg for row in self._keyring.rows} | {self._settings.signing_alg})
+            self._cached = CachedDocument.of(server_metadata(self._settings, algorithms))
+            self._version = version
+        return self._cached

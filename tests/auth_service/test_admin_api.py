@@ -1,4 +1,4 @@
-"""``/api/1/admin``: 401 without a token, 403 without ``users:manage``; users, roles, clients, sessions, audit."""
+"""``/api/1/admin``: 401 without a token, 403 without the scope; users, roles, clients, sessions, audit."""
 
 from __future__ import annotations
 
