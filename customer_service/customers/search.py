@@ -1,10 +1,11 @@
 """Search over every attribute: PostgreSQL full text, widened by trigram word matching, ranked.
 
-The text query becomes ``tsquery`` forms built by ``customer_search_query`` (migration 0002) with
-the folding the stored ``search_document`` and ``search_primary`` got (lower case, ``unaccent``,
-punctuation as spaces), so ``sao paulo`` finds São Paulo; words match as prefixes (``joã`` finds
-João), typos and inner parts through the ``pg_trgm`` index of known words, and digits-only
-queries match CPF, phone and zipcode in any formatting.
+The text query becomes three ``tsquery`` forms (exact words, prefixes, widened) built by
+``customer_search_query`` (migration 0002) with the folding the stored ``search_primary`` and
+``search_document`` got (lower case, ``unaccent``, punctuation as spaces), so ``sao paulo`` finds
+São Paulo; words match as prefixes (``joã`` finds João), typos and inner parts through the
+``pg_trgm`` index of known words, and digits-only queries match CPF, phone and zipcode in any
+formatting.
 
 Ranking is by relevance tier, then CPF. A hit belongs to the first tier whose query it matches:
 
@@ -15,106 +16,58 @@ Ranking is by relevance tier, then CPF. A hit belongs to the first tier whose qu
 5. every word as a prefix, a similar known word (typo) or a word containing it.
 
 Tiers rather than a ``ts_rank`` score: a score must be computed for every hit before the first
-page can be sent, and a common word hits tens of thousands of rows (300-700 ms over a million
-customers, see ``bench/customer_search.py``), whereas a tier is one query ``ORDER BY cpf LIMIT n``
-that PostgreSQL answers either from a text index (few hits) or by walking the primary key and
-stopping after one page (many hits): milliseconds either way. Each tier's condition is one plain
-``column @@ tsquery`` (sent as a parameter, so the planner sees the real words and their
-statistics) minus the better tiers; the "identifying attributes" tiers use their own column and
-index rather than tsvector weights, on which the planner has no statistics. The one costly moment
-is moving from a tier of many thousands of hits to the next, deep in the pages.
+page can be sent, and a common word hits tens of thousands of customers (300-700 ms over a
+million, see ``bench/customer_search.py``), whereas a tier in CPF order can be read until the
+page is full and no further. How to read it depends on how many hits it has, which the planner
+estimates from the column statistics (one round trip gives the tsqueries and every estimate):
+a tier of many hits is walked along the primary key, a tier of few is read through the text
+index (see ``search_sql.py``). A walk that has not filled the page goes on, with a budget sized
+from the hits it met, while walking stays cheaper than the index (a walked row costs about a
+fifth of a row fetched through the index, ``bench/customer_search.py``); a walk that met no hit
+at all hands over to the index. The planner is not left to choose by itself: with
+``ORDER BY cpf LIMIT n`` it bets on the walk, and when its estimate is high but the tier turns
+out empty, that bet reads the whole table (seconds on a million rows).
 
 Pages are keyset over (tier, cpf), so they stay correct however deep, and stable while others
-write. Without ``q`` results are in CPF order, like the list.
+write. Without ``q`` results are in CPF order, like the list, and the planner chooses the plan
+(its estimates for plain columns are good).
 """
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 import asyncpg
 
 from customer_service.customers.errors import InvalidRequest, SearchTooBroad
 from customer_service.customers.pagination import Position, fingerprint
-from customer_service.customers.query_params import SearchFilters, SearchParams
-from customer_service.customers.repository import COLUMNS, record_to_stored
+from customer_service.customers.query_params import SearchParams
+from customer_service.customers.repository import record_to_stored
 from customer_service.customers.schemas import FieldError, StoredCustomer
+from customer_service.customers.search_sql import (
+    BITMAP_ONLY,
+    CUSTOM_PLANS,
+    ESTIMATES,
+    PLANNER_DEFAULTS,
+    WALK_END,
+    WALK_ROWS,
+    Tier,
+    bitmap_sql,
+    tiers_of,
+    walk_sql,
+)
 from customer_service.customers.service import Page
 from shared.db.pool import PostgresPool
 
-__all__ = ["FORMS", "CustomerSearch", "build_search_sql", "tiers_of"]
+__all__ = ["BITMAP_BELOW", "INDEX_ROW_COST", "CustomerSearch"]
 
-# The three tsquery forms of a text query: exact words, prefixes, and widened.
-FORMS = (
-    "SELECT customer_search_query($1, false, false)::text, customer_search_query($1, true, false)::text,"
-    " customer_search_query($1, true, true)::text"
-)
-# Tiers, best first: (column, form index into FORMS).
-TIERS = (("search_primary", 0), ("search_document", 0), ("search_primary", 1), ("search_document", 1),
-         ("search_document", 2))  # fmt: skip
-
-_FILTERS = {
-    "city": "customer_fold(city) = customer_fold({})",
-    "state": "customer_fold(state) = customer_fold({})",
-    "country": "customer_fold(country) = customer_fold({})",
-    "profession": "customer_fold(profession) = customer_fold({})",
-    "min_salary": "salary >= {}",
-    "max_salary": "salary <= {}",
-    "born_from": "birthdate >= {}",
-    "born_to": "birthdate <= {}",
-    "created_from": "created_at >= {}",
-    "created_before": "created_at < {}",
-}
-
-
-class _Sql:
-    __slots__ = ("args", "conditions")
-
-    def __init__(self) -> None:
-        self.args: list[Any] = []
-        self.conditions: list[str] = []
-
-    def bind(self, value: Any) -> str:
-        self.args.append(value)
-        return f"${len(self.args)}"
-
-    def where(self, template: str, *values: Any) -> None:
-        self.conditions.append(template.format(*(self.bind(v) for v in values)))
-
-
-def build_search_sql(
-    filters: SearchFilters, tiers: list[tuple[str, str]], tier: int, after_cpf: str, limit: int
-) -> tuple[str, list[Any]]:
-    """One tier's page (or, with no tiers, the filtered CPF order): the statement and its arguments.
-
-    Kept apart from running it, so tests can EXPLAIN exactly what the endpoint sends.
-    """
-    sql = _Sql()
-    if tiers:
-        column, query = tiers[tier]
-        sql.where(f"{column} @@ {{}}::tsquery", query)
-        for column, query in tiers[:tier]:
-            sql.where(f"NOT {column} @@ {{}}::tsquery", query)
-    for name, template in _FILTERS.items():
-        value = getattr(filters, name)
-        if value is not None:
-            sql.where(template, value)
-    if after_cpf:
-        sql.where("cpf > {}", after_cpf)
-    where = " AND ".join(sql.conditions) or "true"
-    limit_param = sql.bind(limit)
-    text = f"SELECT {COLUMNS} FROM customers WHERE {where} ORDER BY cpf LIMIT {limit_param}"  # noqa: S608
-    return text, sql.args
-
-
-def tiers_of(forms: list[str | None]) -> list[tuple[str, str]]:
-    """(column, tsquery) per tier, dropping repeats (a repeat could only be an empty tier)."""
-    tiers: list[tuple[str, str]] = []
-    for column, form in TIERS:
-        query = forms[form]
-        if query and (column, query) not in tiers:
-            tiers.append((column, query))
-    return tiers
+BITMAP_BELOW = 8000.0
+"""Tiers estimated under this many hits are read through the text index directly. Above the
+planner's default guess for a word it has no statistics on (0.5 % of a million rows)."""
+INDEX_ROW_COST = 5.0
+"""What fetching a hit through the text index costs, in walked rows."""
 
 
 class CustomerSearch:
@@ -123,11 +76,6 @@ class CustomerSearch:
     def __init__(self, pool: PostgresPool, *, timeout: float = 3.0) -> None:
         self._pool = pool
         self._timeout = timeout
-
-    async def tiers(self, q: str) -> list[tuple[str, str]]:
-        async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(FORMS, q)
-        return tiers_of(list(row or (None, None, None)))
 
     async def search(self, params: SearchParams) -> Page:
         signature = fingerprint(params.q, params.filters)
@@ -139,30 +87,83 @@ class CustomerSearch:
                 raise InvalidRequest(
                     [FieldError("cursor", "Ranked results continue only with cursor.", "query")]
                 )
-        tiers = await self.tiers(params.q) if params.q is not None else []
-        if params.q is not None and not tiers:
-            return Page([], None)
-        tier = after.tier or 0 if after is not None else 0
+        tier = (after.tier or 0) if after is not None else 0
         after_cpf = after.cpf if after is not None else ""
-        if tier >= max(len(tiers), 1):
-            raise InvalidRequest([FieldError("cursor", "Is not a cursor this API gave out.", "query")])
         wanted = params.paging.limit + 1
+        deadline = time.monotonic() + self._timeout
         found: list[tuple[int, StoredCustomer]] = []
-        async with self._pool.acquire() as conn:
-            while True:
-                text, args = build_search_sql(params.filters, tiers, tier, after_cpf, wanted - len(found))
-                found.extend((tier, record_to_stored(r)) for r in await self._fetch(conn, text, args))
-                tier, after_cpf = tier + 1, ""
-                if len(found) >= wanted or tier >= len(tiers):
-                    break
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            await conn.execute(CUSTOM_PLANS)  # one snapshot for every tier; plans that see the words
+            if params.q is None:
+                if tier != 0:
+                    raise InvalidRequest(
+                        [FieldError("cursor", "Is not a cursor this API gave out.", "query")]
+                    )
+                text, args = bitmap_sql(params.filters, [], 0, after_cpf, wanted)
+                found = [(0, record_to_stored(r)) for r in await _fetch(conn, deadline, text, args)]
+            else:
+                tiers = tiers_of((await _fetch(conn, deadline, ESTIMATES, [params.q]))[0])
+                if tier >= max(len(tiers), 1):
+                    raise InvalidRequest(
+                        [FieldError("cursor", "Is not a cursor this API gave out.", "query")]
+                    )
+                for index in range(tier, len(tiers)):
+                    records = await _tier(
+                        conn, deadline, params, tiers, index, after_cpf, wanted - len(found)
+                    )
+                    found.extend((index, record_to_stored(r)) for r in records)
+                    if len(found) >= wanted:
+                        break
+                    after_cpf = ""
         items = [stored for _, stored in found[: params.paging.limit]]
         if len(found) < wanted:
             return Page(items, None)
         last_tier, last = found[params.paging.limit - 1]
         return Page(items, Position(last.customer.cpf, last_tier, signature))
 
-    async def _fetch(self, conn: asyncpg.Connection, text: str, args: list[Any]) -> list[asyncpg.Record]:
-        try:
-            return await conn.fetch(text, *args, timeout=self._timeout)
-        except TimeoutError:
-            raise SearchTooBroad() from None
+
+async def _tier(
+    conn: asyncpg.Connection,
+    deadline: float,
+    params: SearchParams,
+    tiers: list[Tier],
+    tier: int,
+    after_cpf: str,
+    wanted: int,
+) -> list[asyncpg.Record]:
+    """Up to ``wanted`` hits of ``tier`` after ``after_cpf``, in CPF order."""
+    records: list[asyncpg.Record] = []
+    estimate = tiers[tier].estimate
+    budget, walked = WALK_ROWS, 0
+    while estimate >= BITMAP_BELOW:
+        text, args = walk_sql(params.filters, tiers, tier, after_cpf, wanted - len(records), budget)
+        records.extend(await _fetch(conn, deadline, text, args))
+        if len(records) >= wanted:
+            return records
+        end = await _fetch(conn, deadline, WALK_END, [after_cpf, budget - 1])
+        if not end:  # the walk reached the end of the table: nothing further
+            return records
+        after_cpf, walked = end[0][0], walked + budget
+        if not records:  # no hit at all in what was walked: they are sparse
+            break
+        budget = math.ceil((wanted - len(records)) * walked / len(records) * 1.5)
+        if walked + budget > estimate * INDEX_ROW_COST:
+            break
+    text, args = bitmap_sql(params.filters, tiers, tier, after_cpf, wanted - len(records))
+    await conn.execute(BITMAP_ONLY)
+    records.extend(await _fetch(conn, deadline, text, args))
+    await conn.execute(PLANNER_DEFAULTS)
+    return records
+
+
+async def _fetch(
+    conn: asyncpg.Connection, deadline: float, text: str, args: list[Any]
+) -> list[asyncpg.Record]:
+    """Run one statement within what is left of the search's time budget."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise SearchTooBroad()
+    try:
+        return await conn.fetch(text, *args, timeout=remaining)
+    except TimeoutError:
+        raise SearchTooBroad() from None

@@ -164,3 +164,21 @@ BEGIN ATOMIC
         )
     END;
 END;
+
+-- The planner's estimate of how many customers a text query matches in one search column, so the
+-- search can pick its way to the first page (see search.py) in the same round trip as the query.
+-- VOLATILE only because PostgreSQL allows EXPLAIN in no other kind of function; it changes nothing.
+CREATE FUNCTION customer_search_estimate(search_column text, query tsquery) RETURNS double precision
+    LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    plan json;
+BEGIN
+    IF search_column NOT IN ('search_primary', 'search_document') THEN
+        RAISE EXCEPTION 'not a search column: %', search_column;
+    END IF;
+    EXECUTE format('EXPLAIN (FORMAT JSON) SELECT 1 FROM customers WHERE %I @@ $1', search_column)
+        INTO plan USING query;
+    RETURN (plan -> 0 -> 'Plan' ->> 'Plan Rows')::double precision;
+END
+$$;

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import httpx
 import pytest
 
+from bench.customer_seed import COLUMNS, customer_rows
+from customer_service.customers import search as search_module
 from tests.customer_service.conftest import BASE, AppFactory
 from tests.customer_service.factories import cpf, customer, formatted
 
@@ -235,3 +238,33 @@ async def test_written_changes_are_searchable(people: httpx.AsyncClient) -> None
     assert await _found(people, q="curitiba") == []
     assert (await people.delete(f"{BASE}/{_cpf('silvana')}")).status_code == 204
     assert await _found(people, q="florianopolis") == []
+
+
+@pytest.mark.parametrize("q", ["silva", "são paulo", "ana", "fernada", "rua", "santos silva", "1"])
+async def test_walks_and_index_reads_give_the_same_pages(
+    api: httpx.AsyncClient, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch, q: str
+) -> None:
+    """Whichever way a tier is read (walk, walk continued, index), the pages are the same."""
+    await db.copy_records_to_table("customers", records=list(customer_rows(300, seed=3)), columns=COLUMNS)
+    await db.execute("ANALYZE customers")
+    widened = await db.fetchval("SELECT customer_search_query($1, true, true)", q)
+    expected = await db.fetchval("SELECT count(*) FROM customers WHERE search_document @@ $1", widened)
+
+    async def pages() -> list[str]:
+        seen: list[str] = []
+        params = {"q": q, "limit": "7"}
+        while True:
+            body = (await api.get(SEARCH, params=params)).json()
+            seen.extend(item["cpf"] for item in body["items"])
+            if body["nextCursor"] is None:
+                return seen
+            params["cursor"] = body["nextCursor"]
+
+    by_index = await pages()
+    monkeypatch.setattr(search_module, "BITMAP_BELOW", 0.0)  # walk every tier...
+    monkeypatch.setattr(search_module, "WALK_ROWS", 5)  # ...a few rows at a time, then continue
+    by_walking = await pages()
+    monkeypatch.setattr(search_module, "INDEX_ROW_COST", 0.0)  # hand over to the index after one walk
+    by_both = await pages()
+    assert by_index == by_walking == by_both
+    assert len(by_index) == len(set(by_index)) == expected

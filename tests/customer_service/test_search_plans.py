@@ -1,9 +1,10 @@
 """The search uses its indexes: EXPLAIN of exactly the SQL the endpoint sends, on a seeded table.
 
-On a few thousand rows a sequential scan, or walking the whole primary key, is the cheapest plan
-for anything, so those are turned off (the statistics are real: the table is analysed) to show
-which index serves each kind of search. ``bench/customer_search.py`` prints the plans PostgreSQL
-chooses by itself on a million rows, and their timings.
+The service reads a tier of few hits through the text index with sequential and plain index
+scans turned off for that statement (``BITMAP_ONLY``), so these tests EXPLAIN under the same
+settings: the plan must be the right text index. A tier of many hits is walked along the primary
+key. The estimates that choose between the two come from real statistics (the table is
+analysed). ``bench/customer_search.py`` gives plans and timings on a million rows.
 """
 
 from __future__ import annotations
@@ -18,11 +19,19 @@ import pytest
 
 from bench.customer_seed import COLUMNS, customer_rows
 from customer_service.customers.query_params import SearchFilters
-from customer_service.customers.search import FORMS, build_search_sql, tiers_of
+from customer_service.customers.search_sql import (
+    BITMAP_ONLY,
+    ESTIMATES,
+    Tier,
+    bitmap_sql,
+    tiers_of,
+    walk_sql,
+)
 from shared.devstack.databases import create_database, drop_database
 from tests.conftest import SESSION_TAG
 
 ROWS = 4000
+NO_FILTERS = SearchFilters()
 
 
 @pytest.fixture(scope="module")
@@ -47,29 +56,31 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 async def _plan(
-    db: asyncpg.Connection, sql: str, args: list[Any], *disabled: str
-) -> list[tuple[str, str | None]]:
+    db: asyncpg.Connection, sql: str, args: list[Any], settings: str = ""
+) -> list[tuple[str, Any]]:
     async with db.transaction():
-        for setting in ("enable_seqscan", *disabled):
-            await db.execute(f"SET LOCAL {setting} = off")
+        if settings:
+            await db.execute(settings)
         raw = await db.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
-    plan = json.loads(raw)[0]["Plan"]
-    return [(node["Node Type"], node.get("Index Name")) for node in _nodes(plan)]
+    return [(node["Node Type"], node.get("Index Name")) for node in _nodes(json.loads(raw)[0]["Plan"])]
 
 
-async def _tier_sql(db: asyncpg.Connection, q: str, tier: int, **filters: Any) -> tuple[str, list[Any]]:
-    tiers = tiers_of(list(await db.fetchrow(FORMS, q) or ()))
-    return build_search_sql(SearchFilters(**filters), tiers, tier, "", 21)
+async def _tiers(db: asyncpg.Connection, q: str) -> list[Tier]:
+    return tiers_of(await db.fetchrow(ESTIMATES, q))
 
 
 async def test_name_search_uses_the_primary_text_index(seeded: asyncpg.Connection) -> None:
-    rows = await seeded.fetch("SELECT name, cpf FROM customers ORDER BY cpf LIMIT 1")
-    plan = await _plan(seeded, *await _tier_sql(seeded, rows[0]["name"], 0), "enable_indexscan")
+    name = await seeded.fetchval("SELECT name FROM customers ORDER BY cpf LIMIT 1")
+    tiers = await _tiers(seeded, name)
+    assert tiers[0].column == "search_primary"
+    plan = await _plan(seeded, *bitmap_sql(NO_FILTERS, tiers, 0, "", 21), BITMAP_ONLY)
     assert ("Bitmap Index Scan", "customers_search_primary_idx") in plan, plan
 
 
 @pytest.mark.parametrize("formatting", ["{cpf}", "{cpf_formatted}", "{phone}"])
-async def test_digit_search_uses_the_primary_text_index(seeded: asyncpg.Connection, formatting: str) -> None:
+async def test_digit_search_finds_its_customer_through_the_index(
+    seeded: asyncpg.Connection, formatting: str
+) -> None:
     row = await seeded.fetchrow("SELECT cpf, phone_number FROM customers ORDER BY cpf OFFSET 7 LIMIT 1")
     assert row is not None
     cpf, phone = row["cpf"], row["phone_number"]
@@ -78,30 +89,44 @@ async def test_digit_search_uses_the_primary_text_index(seeded: asyncpg.Connecti
         cpf_formatted=f"{cpf[:3]}.{cpf[3:6]}.{cpf[6:9]}-{cpf[9:]}",
         phone=f"({phone[3:5]}) {phone[5:]}",
     )
-    plan = await _plan(seeded, *await _tier_sql(seeded, q, 0), "enable_indexscan")
-    assert ("Bitmap Index Scan", "customers_search_primary_idx") in plan, plan
-    sql, args = await _tier_sql(seeded, q, 0)
-    found = await seeded.fetch(sql, *args)
+    tiers = await _tiers(seeded, q)
+    assert tiers[0].estimate < 100  # a handful: read through the index, never walked
+    sql, args = bitmap_sql(NO_FILTERS, tiers, 0, "", 21)
+    assert ("Bitmap Index Scan", "customers_search_primary_idx") in await _plan(
+        seeded, sql, args, BITMAP_ONLY
+    )
+    async with seeded.transaction():
+        await seeded.execute(BITMAP_ONLY)
+        found = await seeded.fetch(sql, *args)
     assert [r["cpf"] for r in found] == [cpf]
 
 
 async def test_word_outside_identifying_attributes_uses_the_document_index(
     seeded: asyncpg.Connection,
 ) -> None:
-    plan = await _plan(seeded, *await _tier_sql(seeded, "fundos", 1), "enable_indexscan")
+    tiers = await _tiers(seeded, "fundos")
+    assert [tier.column for tier in tiers[:2]] == ["search_primary", "search_document"]
+    plan = await _plan(seeded, *bitmap_sql(NO_FILTERS, tiers, 1, "", 21), BITMAP_ONLY)
     assert ("Bitmap Index Scan", "customers_search_document_idx") in plan, plan
 
 
-@pytest.mark.parametrize(("q", "tier"), [("são paulo", 1), ("silva", 0), ("engenheiro", 3), ("fernada", 4)])
-async def test_broad_searches_have_index_plans(seeded: asyncpg.Connection, q: str, tier: int) -> None:
-    plan = await _plan(seeded, *await _tier_sql(seeded, q, tier))
-    assert not any(node == "Seq Scan" for node, _ in plan), plan
-    assert any(index is not None for _, index in plan), plan
+async def test_common_words_are_estimated_common(seeded: asyncpg.Connection) -> None:
+    """What makes the service walk rather than fetch every hit: the estimate sees the frequency."""
+    common, rare = await _tiers(seeded, "brasil"), await _tiers(seeded, "xanadu")  # every row's country
+    assert common[1].estimate > ROWS / 2
+    assert rare[1].estimate < ROWS / 100
+
+
+async def test_walk_reads_the_primary_key_and_stops(seeded: asyncpg.Connection) -> None:
+    tiers = await _tiers(seeded, "são paulo")
+    plan = await _plan(seeded, *walk_sql(NO_FILTERS, tiers, 1, "", 21))
+    assert ("Index Scan", "customers_pkey") in plan, plan
+    assert not any(node in ("Seq Scan", "Sort") for node, _ in plan), plan
 
 
 async def test_typo_lookup_uses_the_trigram_index(seeded: asyncpg.Connection) -> None:
     sql = "SELECT word FROM customer_search_words WHERE word % $1 OR word LIKE '%' || $1 || '%'"
-    plan = await _plan(seeded, sql, ["fernada"], "enable_indexscan", "enable_indexonlyscan")
+    plan = await _plan(seeded, sql, ["fernada"], BITMAP_ONLY + "; SET LOCAL enable_indexonlyscan = off")
     assert ("Bitmap Index Scan", "customer_search_words_trgm_idx") in plan, plan
 
 
@@ -111,12 +136,11 @@ async def test_typo_lookup_uses_the_trigram_index(seeded: asyncpg.Connection) ->
         ({"city": "Recife"}, "customers_city_idx"),
         ({"profession": "Dentista"}, "customers_profession_idx"),
         ({"born_from": date(2005, 1, 1)}, "customers_birthdate_idx"),
+        ({"min_salary": 100_000}, "customers_salary_idx"),
     ],
 )
-async def test_filters_have_index_plans(
+async def test_filters_have_their_indexes(
     seeded: asyncpg.Connection, filters: dict[str, Any], index: str
 ) -> None:
-    sql, args = build_search_sql(SearchFilters(**filters), [], 0, "", 21)
-    # Without plain index scans only bitmap scans remain: they show the filter's own index.
-    plan = await _plan(seeded, sql, args, "enable_indexscan")
+    plan = await _plan(seeded, *bitmap_sql(SearchFilters(**filters), [], 0, "", 21), BITMAP_ONLY)
     assert ("Bitmap Index Scan", index) in plan, plan
