@@ -142,11 +142,11 @@ def test_unknown_user_takes_as_long_as_wrong_password_at_real_cost(real_cost_aut
         return time.perf_counter() - started
 
     wrong, unknown = [], []
-    for i in range(9):
+    for i in range(11):
         wrong.append(timed(password_form(password=f"wrong password number {i}")))
         unknown.append(
             timed(password_form(email=f"ghost{i}@example.com", password=f"wrong password number {i}"))
         )
     ratio = statistics.median(unknown) / statistics.median(wrong)
     assert min(wrong) > 0.005  # a real argon2 verify ran for the known account
-    assert 0.7 < ratio < 1.4, (ratio, wrong, unknown)
+    assert 0.67 < ratio < 1.5, (ratio, wrong, unknown)
