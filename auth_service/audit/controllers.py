@@ -11,6 +11,7 @@ from litestar.params import FromQuery, Parameter
 
 from auth_service.audit.repository import AuditEvent
 from auth_service.audit.service import AuditTrail
+from auth_service.openapi_problems import ADMIN_ERRORS
 
 __all__ = ["AdminAuditController"]
 
@@ -24,7 +25,9 @@ class AdminAuditController(Controller):
     path = "/audit-events"
     tags = ["Admin: audit"]
 
-    @get("/", operation_id="adminListAuditEvents", summary="Audit events, newest first")
+    @get(
+        "/", operation_id="adminListAuditEvents", responses=ADMIN_ERRORS, summary="Audit events, newest first"
+    )
     async def list_events(
         self,
         state: State,

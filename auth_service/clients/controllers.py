@@ -11,6 +11,7 @@ from litestar.params import Body, FromPath, Parameter
 from auth_service.actors import request_actor
 from auth_service.clients.schemas import Client, ClientCreate, ClientUpdate, ClientWithSecret
 from auth_service.clients.service import ClientService
+from auth_service.openapi_problems import ADMIN_ERRORS
 
 __all__ = ["AdminClientsController"]
 
@@ -19,7 +20,12 @@ class AdminClientsController(Controller):
     path = "/clients"
     tags = ["Admin: clients"]
 
-    @get("/", operation_id="adminListClients", summary="List clients by client_id, a page at a time")
+    @get(
+        "/",
+        operation_id="adminListClients",
+        responses=ADMIN_ERRORS,
+        summary="List clients by client_id, a page at a time",
+    )
     async def list_clients(
         self,
         state: State,
@@ -29,19 +35,34 @@ class AdminClientsController(Controller):
         clients: ClientService = state.client_service
         return await clients.page(after, limit)
 
-    @post("/", operation_id="adminCreateClient", summary="Register a client; the secret is shown only here")
+    @post(
+        "/",
+        operation_id="adminCreateClient",
+        responses=ADMIN_ERRORS,
+        summary="Register a client; the secret is shown only here",
+    )
     async def create_client(
         self, request: Request[Any, Any, State], state: State, data: Annotated[ClientCreate, Body()]
     ) -> ClientWithSecret:
         clients: ClientService = state.client_service
         return await clients.create(data, request_actor(request))
 
-    @get("/{client_id:str}", operation_id="adminGetClient", summary="Get a client (never its secret)")
+    @get(
+        "/{client_id:str}",
+        operation_id="adminGetClient",
+        responses=ADMIN_ERRORS,
+        summary="Get a client (never its secret)",
+    )
     async def get_client(self, state: State, client_id: FromPath[str]) -> Client:
         clients: ClientService = state.client_service
         return await clients.get(client_id)
 
-    @patch("/{client_id:str}", operation_id="adminUpdateClient", summary="Change name, grant types or scope")
+    @patch(
+        "/{client_id:str}",
+        operation_id="adminUpdateClient",
+        responses=ADMIN_ERRORS,
+        summary="Change name, grant types or scope",
+    )
     async def update_client(
         self,
         request: Request[Any, Any, State],
@@ -52,14 +73,24 @@ class AdminClientsController(Controller):
         clients: ClientService = state.client_service
         return await clients.update(client_id, data, request_actor(request))
 
-    @post("/{client_id:str}/secret", operation_id="adminRotateClientSecret", summary="Issue a new secret")
+    @post(
+        "/{client_id:str}/secret",
+        operation_id="adminRotateClientSecret",
+        responses=ADMIN_ERRORS,
+        summary="Issue a new secret",
+    )
     async def rotate_secret(
         self, request: Request[Any, Any, State], state: State, client_id: FromPath[str]
     ) -> ClientWithSecret:
         clients: ClientService = state.client_service
         return await clients.rotate_secret(client_id, request_actor(request))
 
-    @delete("/{client_id:str}", operation_id="adminDeleteClient", summary="Delete a client and its sessions")
+    @delete(
+        "/{client_id:str}",
+        operation_id="adminDeleteClient",
+        responses=ADMIN_ERRORS,
+        summary="Delete a client and its sessions",
+    )
     async def delete_client(
         self, request: Request[Any, Any, State], state: State, client_id: FromPath[str]
     ) -> None:

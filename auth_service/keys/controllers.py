@@ -13,6 +13,7 @@ from auth_service.actors import request_actor
 from auth_service.audit.service import AuditTrail
 from auth_service.keys.repository import SigningKeyRow
 from auth_service.keys.service import SigningKeys
+from auth_service.openapi_problems import ADMIN_ERRORS
 
 __all__ = ["AdminKeysController", "SigningKey"]
 
@@ -51,7 +52,12 @@ class AdminKeysController(Controller):
     path = "/keys"
     tags = ["Admin: signing keys"]
 
-    @get("/", operation_id="adminListKeys", summary="Signing keys: next, active, retired")
+    @get(
+        "/",
+        operation_id="adminListKeys",
+        responses=ADMIN_ERRORS,
+        summary="Signing keys: next, active, retired",
+    )
     async def list_keys(self, state: State) -> list[SigningKey]:
         keys: SigningKeys = state.signing_keys
         await keys.keyring.refresh()
@@ -60,6 +66,7 @@ class AdminKeysController(Controller):
     @post(
         "/rotate",
         operation_id="adminRotateKeys",
+        responses=ADMIN_ERRORS,
         summary="Publish a new key now; it signs after the pre-publication period",
         status_code=202,
     )

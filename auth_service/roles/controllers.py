@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.params import Body, FromPath
 
 from auth_service.actors import request_actor
+from auth_service.openapi_problems import ADMIN_ERRORS
 from auth_service.roles.schemas import Role, RoleCreate, RoleUpdate
 from auth_service.roles.service import RoleService
 
@@ -19,24 +20,29 @@ class AdminRolesController(Controller):
     path = "/roles"
     tags = ["Admin: roles"]
 
-    @get("/", operation_id="adminListRoles", summary="List roles")
+    @get("/", operation_id="adminListRoles", responses=ADMIN_ERRORS, summary="List roles")
     async def list_roles(self, state: State) -> list[Role]:
         roles: RoleService = state.role_service
         return await roles.all()
 
-    @post("/", operation_id="adminCreateRole", summary="Create a role")
+    @post("/", operation_id="adminCreateRole", responses=ADMIN_ERRORS, summary="Create a role")
     async def create_role(
         self, request: Request[Any, Any, State], state: State, data: Annotated[RoleCreate, Body()]
     ) -> Role:
         roles: RoleService = state.role_service
         return await roles.create(data, request_actor(request))
 
-    @get("/{name:str}", operation_id="adminGetRole", summary="Get a role")
+    @get("/{name:str}", operation_id="adminGetRole", responses=ADMIN_ERRORS, summary="Get a role")
     async def get_role(self, state: State, name: FromPath[str]) -> Role:
         roles: RoleService = state.role_service
         return await roles.get(name)
 
-    @patch("/{name:str}", operation_id="adminUpdateRole", summary="Rename a role or change its scopes")
+    @patch(
+        "/{name:str}",
+        operation_id="adminUpdateRole",
+        responses=ADMIN_ERRORS,
+        summary="Rename a role or change its scopes",
+    )
     async def update_role(
         self,
         request: Request[Any, Any, State],
@@ -47,7 +53,12 @@ class AdminRolesController(Controller):
         roles: RoleService = state.role_service
         return await roles.update(name, data, request_actor(request))
 
-    @delete("/{name:str}", operation_id="adminDeleteRole", summary="Delete a role nobody holds")
+    @delete(
+        "/{name:str}",
+        operation_id="adminDeleteRole",
+        responses=ADMIN_ERRORS,
+        summary="Delete a role nobody holds",
+    )
     async def delete_role(self, request: Request[Any, Any, State], state: State, name: FromPath[str]) -> None:
         roles: RoleService = state.role_service
         await roles.delete(name, request_actor(request))

@@ -11,6 +11,7 @@ from litestar.params import Body, FromPath, FromQuery, Parameter
 
 from auth_service.actors import request_actor
 from auth_service.errors import NotFound
+from auth_service.openapi_problems import ADMIN_ERRORS
 from auth_service.roles.service import RoleService
 from auth_service.tokens.families import Family
 from auth_service.tokens.sessions import SessionService
@@ -26,26 +27,41 @@ class AdminUsersController(Controller):
     path = "/users"
     tags = ["Admin: users"]
 
-    @get("/", operation_id="adminListUsers", summary="List users by email, a page at a time")
+    @get(
+        "/",
+        operation_id="adminListUsers",
+        responses=ADMIN_ERRORS,
+        summary="List users by email, a page at a time",
+    )
     async def list_users(
         self, state: State, limit: Limit = 50, cursor: FromQuery[str | None] = None
     ) -> UserPage:
         users: UserService = state.user_service
         return await users.page(cursor, limit)
 
-    @post("/", operation_id="adminCreateUser", summary="Create a user (password policy applies)")
+    @post(
+        "/",
+        operation_id="adminCreateUser",
+        responses=ADMIN_ERRORS,
+        summary="Create a user (password policy applies)",
+    )
     async def create_user(
         self, request: Request[Any, Any, State], state: State, data: Annotated[UserCreate, Body()]
     ) -> User:
         users: UserService = state.user_service
         return await users.create(data, request_actor(request))
 
-    @get("/{user_id:uuid}", operation_id="adminGetUser", summary="Get a user")
+    @get("/{user_id:uuid}", operation_id="adminGetUser", responses=ADMIN_ERRORS, summary="Get a user")
     async def get_user(self, state: State, user_id: FromPath[UUID]) -> User:
         users: UserService = state.user_service
         return await users.get(user_id)
 
-    @patch("/{user_id:uuid}", operation_id="adminUpdateUser", summary="Change email, status or roles")
+    @patch(
+        "/{user_id:uuid}",
+        operation_id="adminUpdateUser",
+        responses=ADMIN_ERRORS,
+        summary="Change email, status or roles",
+    )
     async def update_user(
         self,
         request: Request[Any, Any, State],
@@ -56,21 +72,36 @@ class AdminUsersController(Controller):
         users: UserService = state.user_service
         return await users.update(user_id, data, request_actor(request))
 
-    @post("/{user_id:uuid}/disable", operation_id="adminDisableUser", summary="Disable; ends every session")
+    @post(
+        "/{user_id:uuid}/disable",
+        operation_id="adminDisableUser",
+        responses=ADMIN_ERRORS,
+        summary="Disable; ends every session",
+    )
     async def disable_user(
         self, request: Request[Any, Any, State], state: State, user_id: FromPath[UUID]
     ) -> User:
         users: UserService = state.user_service
         return await users.update(user_id, UserUpdate(status="disabled"), request_actor(request))
 
-    @post("/{user_id:uuid}/enable", operation_id="adminEnableUser", summary="Enable a disabled user")
+    @post(
+        "/{user_id:uuid}/enable",
+        operation_id="adminEnableUser",
+        responses=ADMIN_ERRORS,
+        summary="Enable a disabled user",
+    )
     async def enable_user(
         self, request: Request[Any, Any, State], state: State, user_id: FromPath[UUID]
     ) -> User:
         users: UserService = state.user_service
         return await users.update(user_id, UserUpdate(status="active"), request_actor(request))
 
-    @delete("/{user_id:uuid}", operation_id="adminDeleteUser", summary="Delete a user and their sessions")
+    @delete(
+        "/{user_id:uuid}",
+        operation_id="adminDeleteUser",
+        responses=ADMIN_ERRORS,
+        summary="Delete a user and their sessions",
+    )
     async def delete_user(
         self, request: Request[Any, Any, State], state: State, user_id: FromPath[UUID]
     ) -> None:
@@ -80,6 +111,7 @@ class AdminUsersController(Controller):
     @post(
         "/{user_id:uuid}/password",
         operation_id="adminResetPassword",
+        responses=ADMIN_ERRORS,
         summary="Set a new password; ends every session",
         status_code=204,
     )
@@ -96,6 +128,7 @@ class AdminUsersController(Controller):
     @put(
         "/{user_id:uuid}/roles/{role:str}",
         operation_id="adminAssignRole",
+        responses=ADMIN_ERRORS,
         summary="Assign a role",
         status_code=204,
     )
@@ -105,14 +138,24 @@ class AdminUsersController(Controller):
         roles: RoleService = state.role_service
         await roles.assign(user_id, role, request_actor(request))
 
-    @delete("/{user_id:uuid}/roles/{role:str}", operation_id="adminUnassignRole", summary="Remove a role")
+    @delete(
+        "/{user_id:uuid}/roles/{role:str}",
+        operation_id="adminUnassignRole",
+        responses=ADMIN_ERRORS,
+        summary="Remove a role",
+    )
     async def unassign_role(
         self, request: Request[Any, Any, State], state: State, user_id: FromPath[UUID], role: FromPath[str]
     ) -> None:
         roles: RoleService = state.role_service
         await roles.unassign(user_id, role, request_actor(request))
 
-    @get("/{user_id:uuid}/sessions", operation_id="adminListSessions", summary="A user's live sessions")
+    @get(
+        "/{user_id:uuid}/sessions",
+        operation_id="adminListSessions",
+        responses=ADMIN_ERRORS,
+        summary="A user's live sessions",
+    )
     async def list_sessions(self, state: State, user_id: FromPath[UUID]) -> list[Family]:
         users: UserService = state.user_service
         await users.get(user_id)
@@ -127,6 +170,7 @@ class AdminSessionsController(Controller):
     @delete(
         "/{session_id:uuid}",
         operation_id="adminRevokeSession",
+        responses=ADMIN_ERRORS,
         summary="Revoke a session (refresh family) and its live access tokens",
     )
     async def revoke_session(

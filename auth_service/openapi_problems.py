@@ -1,0 +1,50 @@
+"""The problem+json answers each API route may give, for the OpenAPI document.
+
+Litestar documents successes and its own 400s; the errors our services raise (401/403 from bearer
+auth, 404, 409, 422, 503) are listed here once, so clients and schema-driven fuzzers know them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar.openapi.datastructures import ResponseSpec
+
+__all__ = ["ADMIN_ERRORS", "BEARER_ERRORS", "problems"]
+
+
+class Problem(msgspec.Struct):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+_DESCRIPTIONS = {
+    401: "No valid bearer token (WWW-Authenticate: Bearer)",
+    403: "The token lacks the scope this needs (insufficient_scope), or the action is refused",
+    404: "No such resource",
+    409: "Conflicts with the current state (duplicate, still in use, last admin)",
+    422: "A field's value is not acceptable (see errors)",
+    503: "A dependency is unavailable; retry after Retry-After",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(
+            Problem,
+            description=_DESCRIPTIONS[status],
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for status in statuses
+    }
+
+
+BEARER_ERRORS = problems(401, 403, 503)
+ADMIN_ERRORS = problems(401, 403, 404, 409, 422, 503)
