@@ -16,6 +16,7 @@ from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from auth_service.discovery.documents import CachedDocument
+from auth_service.openapi_problems import BEARER_ERRORS
 from auth_service.users.service import UserService
 from shared.auth.litestar import current_claims
 from shared.http.problems import ProblemError
@@ -86,6 +87,7 @@ async def jwks(request: Request[Any, Any, State], state: State) -> Response[byte
 @get(
     "/userinfo",
     operation_id="userinfo",
+    responses=BEARER_ERRORS,
     summary="Who the bearer token speaks for: sub, email, roles, scopes",
     tags=["Users"],
     security=[{"bearer": []}],
