@@ -33,6 +33,8 @@ from auth_service.passwords.policy import PasswordPolicy
 from auth_service.roles.controllers import AdminRolesController
 from auth_service.roles.service import RoleService
 from auth_service.settings import AuthSettings
+from auth_service.throttling.client_address import ClientAddresses
+from auth_service.throttling.limits import Throttles
 from auth_service.tokens.access import AccessTokenIssuer
 from auth_service.tokens.controllers import oauth_handlers
 from auth_service.tokens.grants import TokenService
@@ -49,6 +51,7 @@ from shared.auth.verifier import TokenVerifier
 from shared.db.pool import PostgresPool
 from shared.http.content_type import require_declared_content_type
 from shared.http.health import health_handlers
+from shared.http.limits import install_header_limit
 from shared.http.problems import problem_details_plugin
 from shared.http.request_log import install_request_log
 from shared.metrics import ServiceMetrics, install_request_metrics, metrics_handlers
@@ -87,6 +90,7 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
         return bool(await redis.ping())
 
     # --- end metrics ---
+    throttles = Throttles(settings, metrics)  # a Redis client of its own, with short timeouts
     verifier = TokenVerifier(own_keys, issuer=settings.issuer, audience=settings.token_audience)
     bearer_verifier = TokenVerifier(
         own_keys,
@@ -126,6 +130,7 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
         finally:
             await signing_keys.stop()
             hashing.close()
+            await throttles.aclose()
             await redis.aclose()
             await pool.close()
 
@@ -179,6 +184,7 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
         logging_config=None,
         debug=False,
     )
+    install_header_limit(app, settings.max_header_bytes)
     install_request_log(app)
     install_request_metrics(app, metrics)
     install_tracing(app, "auth-service")  # outermost: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set
@@ -191,14 +197,25 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
         "audit": audit,
         "metadata": ServerMetadata(settings, signing_keys.keyring),
         "token_service": TokenService(
-            pool, settings, hashing, issuer, audit, revocations, on_login_failure=metrics.login_failure
+            pool,
+            settings,
+            hashing,
+            issuer,
+            audit,
+            revocations,
+            login_guard=throttles.login,
+            on_login_failure=metrics.login_failure,
         ),
-        "token_inspection": TokenInspection(pool, verifier, revocations, audit),
+        "token_inspection": TokenInspection(
+            pool, verifier, revocations, audit, introspection_limiter=throttles.introspection
+        ),
         "session_service": sessions,
         "user_service": UserService(pool, hashing, policy, sessions, audit),
         "role_service": RoleService(pool, settings.scopes_supported, audit),
         "client_service": ClientService(pool, settings.scopes_supported, audit),
         "password_hashing": hashing,
+        "throttles": throttles,
+        "client_addresses": ClientAddresses(settings.trusted_proxies),
     }
     for name, value in state.items():
         setattr(app.state, name, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
@@ -25,7 +26,7 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/auth"
     """PostgreSQL database owned by the auth service (never shared with another service)."""
     redis_url: str = "redis://127.0.0.1:6379/0"
-    """Redis: the access-token deny-list (revoked ``jti``s) and, later, login throttling."""
+    """Redis: the access-token deny-list (revoked ``jti``s) and the throttling state all replicas share."""
     redis_prefix: str = "auth:"
     """Prefix of every Redis key this service writes; the customer service reads the deny-list under it."""
     host: str = "127.0.0.1"
@@ -44,6 +45,18 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     """Most connections the pool opens."""
     max_body_bytes: PositiveInt = 64 * 1024
     """Largest request body accepted (413 above it)."""
+    max_header_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 16 * 1024
+    """Largest total size of the request headers (431 above it); a bearer token needs under 2 KiB."""
+    oauth_max_params: Annotated[int, msgspec.Meta(ge=4, le=1000)] = 32
+    """Most parameters in an OAuth form (``/oauth/token``, ``/revoke``, ``/introspect``); more is
+    ``invalid_request``."""
+    oauth_max_param_chars: Annotated[int, msgspec.Meta(ge=1024)] = 8192
+    """Longest OAuth form parameter name or value, tokens included; longer is ``invalid_request``."""
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    """Addresses or networks (CIDR) of the reverse proxies in front of the service. Only a request
+    whose peer is one of them has its ``X-Forwarded-For`` read, right to left, for the client's
+    address; empty (the default) trusts no header, so a client cannot pick the address it is
+    throttled and audited under."""
 
     # ---------------------------------------------------------------- tokens
     token_audience: str = "customers"  # noqa: S105
@@ -102,6 +115,41 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     bootstrap_credentials_file: str = ""
     """Where ``users bootstrap-admin`` writes generated credentials (mode 0600); empty: print only."""
 
+    # ---------------------------------------------------------------- throttling (Redis, all replicas)
+    throttle_fail_mode: Literal["closed", "open"] = "closed"
+    """What a limiter does when Redis cannot answer: ``closed`` refuses (503 + ``Retry-After``), so
+    breaking Redis cannot switch throttling off; ``open`` lets the request through unthrottled.
+    Either way it is logged and counted (``redis_errors_total{operation="throttle"}``)."""
+    throttle_redis_timeout: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.5
+    """Seconds a throttling command may take (connect and reply) before the fail mode applies, so
+    an unreachable Redis never holds a request for long."""
+    login_lockout_threshold: PositiveInt = 5
+    """Failed logins of one account (by normalised email, existing or not) before it locks: the
+    n-th failure locks it for 2^(n - threshold) seconds, like Amazon Cognito."""
+    login_lockout_max_seconds: PositiveInt = 900
+    """Longest lock of one account, in seconds (the doubling stops here)."""
+    login_lockout_reset_seconds: PositiveInt = 900
+    """Quiet seconds (no failed login) after the last lock ends that clear an account's failures;
+    a successful login clears them at once."""
+    login_ip_max_failures: PositiveInt = 100
+    """Failed logins from one source address (an IPv6 /64) within the window before further
+    attempts from it are refused, whatever account they name; generous for an office behind NAT."""
+    login_ip_window_seconds: PositiveInt = 600
+    """The sliding window of ``AUTH_LOGIN_IP_MAX_FAILURES``, in seconds."""
+    registration_limit: PositiveInt = 10
+    """Self-registrations attempted from one source address within the window (then 429)."""
+    registration_window_seconds: PositiveInt = 3600
+    """The sliding window of ``AUTH_REGISTRATION_LIMIT``, in seconds."""
+    password_change_limit: PositiveInt = 10
+    """Password changes one user may attempt within the window (then 429): a stolen access token
+    cannot be used to guess the current password at speed."""
+    password_change_window_seconds: PositiveInt = 900
+    """The sliding window of ``AUTH_PASSWORD_CHANGE_LIMIT``, in seconds."""
+    introspection_limit: PositiveInt = 3000
+    """Introspection requests one authenticated client may make within the window (then 429)."""
+    introspection_window_seconds: PositiveInt = 60
+    """The sliding window of ``AUTH_INTROSPECTION_LIMIT``, in seconds."""
+
     def __post_init__(self) -> None:
         if not self.issuer:
             self.issuer = f"http://{self.host}:{self.port}"
@@ -115,6 +163,11 @@ class AuthSettings(msgspec.Struct, kw_only=True):
             raise ValueError("AUTH_REFRESH_FAMILY_TTL must be at least AUTH_REFRESH_TOKEN_TTL")
         if self.password_max_length < self.password_min_length:
             raise ValueError("AUTH_PASSWORD_MAX_LENGTH must be at least AUTH_PASSWORD_MIN_LENGTH")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"AUTH_TRUSTED_PROXIES: {proxy!r} is not an address or network") from None
 
     @property
     def key_retention_seconds(self) -> int:

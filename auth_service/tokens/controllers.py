@@ -17,6 +17,9 @@ from redis.exceptions import RedisError
 from auth_service.actors import client_ip
 from auth_service.keys.keyring import NoSigningKey
 from auth_service.openapi_forms import form_operation
+from auth_service.settings import AuthSettings
+from auth_service.throttling.answers import oauth_refusal
+from auth_service.throttling.errors import ThrottleRefusal
 from auth_service.tokens.errors import OAuthError
 from auth_service.tokens.form import parse_form
 from auth_service.tokens.grants import TokenResponse, TokenService
@@ -44,6 +47,13 @@ _ERRORS = {
     400: ResponseSpec(OAuthErrorBody, description="RFC 6749 error (invalid_request, invalid_grant, ...)"),
     401: ResponseSpec(OAuthErrorBody, description="invalid_client, with a Basic challenge"),
 }
+_THROTTLED = {
+    429: ResponseSpec(
+        OAuthErrorBody,
+        description="slow_down, with Retry-After (the body also carries RFC 9457 problem members)",
+    ),
+    503: ResponseSpec(OAuthErrorBody, description="temporarily_unavailable, with Retry-After"),
+}
 _CLIENT_FIELDS = {
     "client_id": "The client (required for public clients; confidential ones may use Basic instead)",
     "client_secret": "client_secret_post authentication (or use HTTP Basic)",
@@ -64,6 +74,11 @@ def _error(exc: OAuthError) -> Response[bytes]:
     return _json({"error": exc.error, "error_description": exc.description}, exc.status, headers)
 
 
+def _refused(refusal: ThrottleRefusal) -> Response[bytes]:
+    status, body, headers = oauth_refusal(refusal)
+    return _json(body, status, headers)
+
+
 def _unavailable(description: str) -> Response[bytes]:
     return _json(
         {"error": "temporarily_unavailable", "error_description": description}, 503, {"Retry-After": "2"}
@@ -71,7 +86,13 @@ def _unavailable(description: str) -> Response[bytes]:
 
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
-    return parse_form(request.headers.get("content-type", ""), await request.body())
+    settings: AuthSettings = request.app.state.settings
+    return parse_form(
+        request.headers.get("content-type", ""),
+        await request.body(),
+        max_params=settings.oauth_max_params,
+        max_chars=settings.oauth_max_param_chars,
+    )
 
 
 @post(
@@ -80,7 +101,7 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     summary="Issue tokens (RFC 6749): password, refresh_token, client_credentials",
     tags=["OAuth 2.0"],
     status_code=200,
-    responses=_ERRORS,
+    responses={**_ERRORS, **_THROTTLED},
     operation_class=form_operation(
         {
             "grant_type": "password | refresh_token | client_credentials",
@@ -104,6 +125,12 @@ async def token(request: Request[Any, Any, State], state: State) -> Response[Tok
     except OAuthError as exc:
         metrics.token_request(grant, exc.error)
         return _error(exc)  # type: ignore[return-value]
+    except ThrottleRefusal as refusal:
+        response = _refused(refusal)
+        metrics.token_request(
+            grant, "slow_down" if response.status_code == 429 else "temporarily_unavailable"
+        )
+        return response  # type: ignore[return-value]
     except NoSigningKey:
         metrics.token_request(grant, "temporarily_unavailable")
         return _unavailable("No signing key is loaded yet; retry shortly.")  # type: ignore[return-value]
@@ -141,7 +168,7 @@ async def revoke(request: Request[Any, Any, State], state: State) -> Response[No
     summary="Introspect a token (RFC 7662); confidential clients only",
     tags=["OAuth 2.0"],
     status_code=200,
-    responses=_ERRORS,
+    responses={**_ERRORS, **_THROTTLED},
     operation_class=form_operation(
         {
             "token": "The token to introspect",
@@ -158,6 +185,8 @@ async def introspect(request: Request[Any, Any, State], state: State) -> Respons
         answer = await service.introspect(form, request.headers.get("authorization"))
     except OAuthError as exc:
         return _error(exc)  # type: ignore[return-value]
+    except ThrottleRefusal as refusal:
+        return _refused(refusal)  # type: ignore[return-value]
     except RedisError:
         return _unavailable("The revocation list cannot be read right now; retry shortly.")  # type: ignore[return-value]
     return _json(answer)  # type: ignore[return-value]

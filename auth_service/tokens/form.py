@@ -1,7 +1,10 @@
 """Reading an OAuth request body: ``application/x-www-form-urlencoded``, every parameter at most once.
 
 RFC 6749 section 3.2: parameters sent without a value are treated as omitted, and request and
-response parameters must not be included more than once (``invalid_request``).
+response parameters must not be included more than once (``invalid_request``). How many
+parameters and how long each may be are settings (``AUTH_OAUTH_MAX_PARAMS``,
+``AUTH_OAUTH_MAX_PARAM_CHARS``): no legitimate request comes near them, and a token, username or
+password longer than that is refused before any lookup or hashing.
 """
 
 from __future__ import annotations
@@ -13,20 +16,25 @@ from auth_service.tokens.errors import invalid_request
 __all__ = ["FORM", "parse_form"]
 
 FORM = "application/x-www-form-urlencoded"
-_MAX_FIELDS = 32
 
 
-def parse_form(content_type: str, body: bytes) -> dict[str, str]:
+def parse_form(
+    content_type: str, body: bytes, *, max_params: int = 32, max_chars: int = 8192
+) -> dict[str, str]:
     if content_type.split(";", 1)[0].strip().lower() != FORM:
         raise invalid_request(f"The request body must be {FORM}.")
     try:
         pairs = parse_qsl(
-            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=_MAX_FIELDS
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=max_params
         )
-    except (UnicodeDecodeError, ValueError):
+    except UnicodeDecodeError:
         raise invalid_request("The request body is not valid form data.") from None
+    except ValueError:
+        raise invalid_request(f"The request has more than {max_params} parameters.") from None
     form: dict[str, str] = {}
     for name, value in pairs:
+        if len(name) > max_chars or len(value) > max_chars:
+            raise invalid_request(f"A parameter is longer than {max_chars} characters.")
         if name in form:
             raise invalid_request(f"The parameter {name} is repeated.")
         form[name] = value

@@ -14,6 +14,7 @@ from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.authentication import ClientAuthenticator
 from auth_service.clients.repository import ClientRecord
 from auth_service.random_secrets import digest
+from auth_service.throttling.window import SlidingWindowLimiter
 from auth_service.tokens.errors import OAuthError, invalid_request
 from auth_service.tokens.families import FamilyRepository
 from auth_service.tokens.revocations import AccessRevocations
@@ -31,7 +32,7 @@ def _looks_like_jwt(token: str) -> bool:
 
 
 class TokenInspection:
-    __slots__ = ("_audit", "_clients", "_families", "_pool", "_revocations", "_verifier")
+    __slots__ = ("_audit", "_clients", "_families", "_limiter", "_pool", "_revocations", "_verifier")
 
     def __init__(
         self,
@@ -39,7 +40,13 @@ class TokenInspection:
         verifier: TokenVerifier,
         revocations: AccessRevocations,
         audit: AuditTrail,
+        *,
+        introspection_limiter: SlidingWindowLimiter | None = None,
     ) -> None:
+        """``introspection_limiter`` counts introspections per authenticated client (raises
+        ``ThrottleRefusal`` over its limit); a client is known only after it authenticated, so
+        nobody can spend another client's budget by naming it."""
+        self._limiter = introspection_limiter
         self._pool = pool
         self._verifier = verifier
         self._revocations = revocations
@@ -108,7 +115,9 @@ class TokenInspection:
 
     # ------------------------------------------------------------------ RFC 7662
     async def introspect(self, form: dict[str, str], authorization: str | None) -> dict[str, Any]:
-        _, token = await self._client_and_token(form, authorization, confidential_only=True)
+        client, token = await self._client_and_token(form, authorization, confidential_only=True)
+        if self._limiter is not None:
+            await self._limiter.hit(client.client_id)
         if _looks_like_jwt(token):
             claims = await self._access_claims(token)
             if claims is None or await self._revocations.is_denied(claims.jti):

@@ -74,12 +74,12 @@ class PasswordGrant:
         requested = parse_scope(form.get("scope"))
         if len(password) > MAX_LOGIN_PASSWORD_CHARS:
             raise invalid_grant(BAD_CREDENTIALS)
-        await self._guard.before_attempt(username, actor.source_ip)
+        attempt = await self._guard.before_attempt(username, actor.source_ip)
         user = await self._find_user(username)
         password = normalise_password(password)
         matches = await self._hashing.verify(user.password_hash if user else None, password)
         succeeded = user is not None and matches and user.active
-        await self._guard.after_attempt(username, actor.source_ip, succeeded=succeeded)
+        await self._guard.after_attempt(attempt, succeeded=succeeded)
         if user is None or not succeeded:
             reason = "unknown_user" if user is None else ("wrong_password" if not matches else "disabled")
             if self._on_login_failure is not None:

@@ -14,6 +14,9 @@ from litestar.params import Body
 from auth_service.actors import client_ip, request_actor
 from auth_service.audit.service import Actor
 from auth_service.errors import Forbidden
+from auth_service.throttling.answers import within_limit
+from auth_service.throttling.client_address import address_bucket
+from auth_service.throttling.limits import Throttles
 from auth_service.users.schemas import PasswordChange, Registration, User, UserCreate
 from auth_service.users.service import UserService
 from shared.auth.litestar import current_claims
@@ -56,7 +59,9 @@ class RegistrationController(Controller):
         if not state.settings.registration_enabled:
             raise Forbidden("registration-disabled", "Self-registration is disabled on this server.")
         users: UserService = state.user_service
+        throttles: Throttles = state.throttles
         actor = Actor(id=None, source_ip=client_ip(request))
+        await within_limit(throttles.registration, address_bucket(actor.source_ip))
         return await users.create(
             UserCreate(email=data.email, password=data.password, roles=["viewer"]),
             actor,
@@ -84,8 +89,11 @@ class SelfServiceController(Controller):
         self, request: Request[Any, Any, State], state: State, data: Annotated[PasswordChange, Body()]
     ) -> None:
         users: UserService = state.user_service
+        throttles: Throttles = state.throttles
+        user_id = _user_id(request)
+        await within_limit(throttles.password_change, str(user_id))
         await users.change_password(
-            _user_id(request),
+            user_id,
             data.current_password,
             data.new_password,
             request_actor(request),

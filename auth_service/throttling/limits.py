@@ -1,0 +1,56 @@
+"""Every limiter of the auth service, built from the settings over one shared ``ThrottleStore``."""
+
+from __future__ import annotations
+
+from auth_service.settings import AuthSettings
+from auth_service.throttling.login import LoginThrottle
+from auth_service.throttling.store import ThrottleStore
+from auth_service.throttling.window import SlidingWindowLimiter
+from shared.metrics import ServiceMetrics
+
+__all__ = ["Throttles"]
+
+
+class Throttles:
+    """``login`` guards the password grant (per account and per address); ``registration`` counts
+    per source address, ``password_change`` per user and ``introspection`` per authenticated client."""
+
+    __slots__ = ("introspection", "login", "password_change", "registration", "store")
+
+    def __init__(self, settings: AuthSettings, metrics: ServiceMetrics) -> None:
+        self.store = store = ThrottleStore(
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            timeout=settings.throttle_redis_timeout,
+            fail_mode=settings.throttle_fail_mode,
+            metrics=metrics,
+        )
+        self.login = LoginThrottle(
+            store,
+            threshold=settings.login_lockout_threshold,
+            max_lock_seconds=settings.login_lockout_max_seconds,
+            reset_seconds=settings.login_lockout_reset_seconds,
+            ip_max_failures=settings.login_ip_max_failures,
+            ip_window_seconds=settings.login_ip_window_seconds,
+        )
+        self.registration = SlidingWindowLimiter(
+            store,
+            "registration",
+            limit=settings.registration_limit,
+            window_seconds=settings.registration_window_seconds,
+        )
+        self.password_change = SlidingWindowLimiter(
+            store,
+            "password_change",
+            limit=settings.password_change_limit,
+            window_seconds=settings.password_change_window_seconds,
+        )
+        self.introspection = SlidingWindowLimiter(
+            store,
+            "introspection",
+            limit=settings.introspection_limit,
+            window_seconds=settings.introspection_window_seconds,
+        )
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
