@@ -87,7 +87,7 @@ class CustomerSearch:
                 raise InvalidRequest(
                     [FieldError("cursor", "Ranked results continue only with cursor.", "query")]
                 )
-        tier = (after.tier or 0) if after is not None else 0
+        resume_rank = (after.tier or 0) if after is not None else 0
         after_cpf = after.cpf if after is not None else ""
         wanted = params.paging.limit + 1
         deadline = time.monotonic() + self._timeout
@@ -95,7 +95,7 @@ class CustomerSearch:
         async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             await conn.execute(CUSTOM_PLANS)  # one snapshot for every tier; plans that see the words
             if params.q is None:
-                if tier != 0:
+                if resume_rank != 0:
                     raise InvalidRequest(
                         [FieldError("cursor", "Is not a cursor this API gave out.", "query")]
                     )
@@ -103,18 +103,14 @@ class CustomerSearch:
                 found = [(0, record_to_stored(r)) for r in await _fetch(conn, deadline, text, args)]
             else:
                 tiers = tiers_of((await _fetch(conn, deadline, ESTIMATES, [params.q]))[0])
-                if tier >= max(len(tiers), 1):
-                    raise InvalidRequest(
-                        [FieldError("cursor", "Is not a cursor this API gave out.", "query")]
-                    )
-                for index in range(tier, len(tiers)):
-                    records = await _tier(
-                        conn, deadline, params, tiers, index, after_cpf, wanted - len(found)
-                    )
-                    found.extend((index, record_to_stored(r)) for r in records)
+                for index, tier in enumerate(tiers):
+                    if tier.rank < resume_rank:
+                        continue
+                    start = after_cpf if tier.rank == resume_rank else ""
+                    records = await _tier(conn, deadline, params, tiers, index, start, wanted - len(found))
+                    found.extend((tier.rank, record_to_stored(r)) for r in records)
                     if len(found) >= wanted:
                         break
-                    after_cpf = ""
         items = [stored for _, stored in found[: params.paging.limit]]
         if len(found) < wanted:
             return Page(items, None)

@@ -73,6 +73,8 @@ _FILTERS = {
 
 
 class Tier(msgspec.Struct, frozen=True):
+    rank: int
+    """Position in ``TIERS``: what a cursor records, stable even when empty tiers are dropped."""
     column: str
     query: str
     estimate: float
@@ -86,7 +88,7 @@ def tiers_of(row: Any) -> list[Tier]:
         query = row[form]
         if query and (column, query) not in seen:
             seen.add((column, query))
-            tiers.append(Tier(column, query, float(row[3 + index] or 0.0)))
+            tiers.append(Tier(index, column, query, float(row[3 + index] or 0.0)))
     return tiers
 
 

@@ -132,13 +132,44 @@ CREATE TABLE customer_events (
 );
 CREATE INDEX customer_events_cpf_idx ON customer_events (cpf, occurred_at);
 
+-- One word of a search box as a tsquery group:
+-- * exact: the word itself;
+-- * with prefix (two characters or more): also the words it begins. For a word of letters those
+--   are looked up among the known words and named (at most 30), because GIN answers a named word
+--   by skipping through its list but a ':*' prefix by collecting every row of every matching
+--   word first (a common one is a million rows); a short, digit or very common prefix stays ':*';
+-- * with widen (four letters or more): also the eight known words most similar to it by trigrams
+--   or containing it: typos ("fernada") and inner parts ("ilva").
+CREATE FUNCTION customer_search_word(lexeme text, prefix boolean, widen boolean) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE STRICT
+BEGIN ATOMIC
+    WITH completions AS (
+        SELECT s.word FROM customer_search_words s
+         WHERE prefix AND char_length(lexeme) >= 3 AND lexeme !~ '[0-9]'
+           AND s.word > lexeme AND s.word < lexeme || chr(1114111)
+         ORDER BY s.word LIMIT 31
+    ), neighbours AS (
+        SELECT s.word FROM customer_search_words s
+         WHERE widen AND char_length(lexeme) >= 4 AND lexeme !~ '[0-9]'
+           AND (s.word % lexeme OR s.word LIKE '%' || lexeme || '%')
+         ORDER BY similarity(s.word, lexeme) DESC, s.word LIMIT 8
+    )
+    SELECT '(' || quote_literal(lexeme)
+        || CASE
+               WHEN NOT prefix OR char_length(lexeme) < 2 THEN ''
+               WHEN char_length(lexeme) < 3 OR lexeme ~ '[0-9]' OR (SELECT count(*) FROM completions) > 30
+                   THEN ':*'
+               ELSE coalesce((SELECT string_agg(' | ' || quote_literal(word), '' ORDER BY word) FROM completions), '')
+           END
+        || coalesce((SELECT string_agg(' | ' || quote_literal(word), '' ORDER BY word) FROM neighbours), '')
+        || ')';
+END;
+
 -- The tsquery of a search box, built by the same folding as the documents:
 -- * a query of digits and formatting only ("123.456.789-09", "(11) 98765-4321") is one digit
 --   string, so it finds CPF, phone (with or without country code) and zipcode in any formatting;
--- * otherwise every word must match (AND); digit groups joined by . - / are joined first;
--- * with prefix, each word of two characters or more also matches as a prefix ("joã" finds João);
--- * with widen, a word of four letters or more also matches the (at most eight) known words most
---   similar to it by trigrams or containing it: typos ("fernada") and inner parts ("ilva").
+-- * otherwise every word must match (AND), each as customer_search_word says; digit groups
+--   joined by . - / are joined first ("123.456" is one number).
 CREATE FUNCTION customer_search_query(q text, prefix boolean, widen boolean) RETURNS tsquery
     LANGUAGE sql STABLE PARALLEL SAFE STRICT
 BEGIN ATOMIC
@@ -146,18 +177,7 @@ BEGIN ATOMIC
         WHEN q ~ '^[0-9[:space:]().+/-]+$' AND q ~ '[0-9]' THEN
             (quote_literal(regexp_replace(q, '[^0-9]', '', 'g')) || CASE WHEN prefix THEN ':*' ELSE '' END)::tsquery
         ELSE (
-            SELECT string_agg(
-                '(' || quote_literal(t.lexeme)
-                || CASE WHEN prefix AND char_length(t.lexeme) >= 2 THEN ':*' ELSE '' END
-                || CASE WHEN widen AND char_length(t.lexeme) >= 4 AND t.lexeme !~ '[0-9]' THEN coalesce((
-                       SELECT string_agg(' | ' || quote_literal(w.word), '' ORDER BY w.word)
-                         FROM (SELECT s.word
-                                 FROM customer_search_words s
-                                WHERE s.word % t.lexeme OR s.word LIKE '%' || t.lexeme || '%'
-                                ORDER BY similarity(s.word, t.lexeme) DESC, s.word
-                                LIMIT 8) AS w), '')
-                   ELSE '' END
-                || ')', ' & ' ORDER BY t.lexeme)::tsquery
+            SELECT string_agg(customer_search_word(t.lexeme, prefix, widen), ' & ' ORDER BY t.lexeme)::tsquery
               FROM unnest(to_tsvector('simple'::regconfig, customer_search_text(
                        regexp_replace(q, '([0-9])[./-](?=[0-9])', '\1', 'g'))))
                    AS t(lexeme, lexeme_positions, lexeme_weights)
