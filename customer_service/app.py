@@ -101,7 +101,7 @@ def create_app(settings: CustomerSettings, key_source: KeySource | None = None) 
         route_handlers=[
             *health_handlers(checks),
             *metrics_handlers(metrics, checks),
-            customer_router(service, search),
+            customer_router(service, search, f"{settings.api_prefix}/customers"),
         ],
         lifespan=[resources],
         middleware=[

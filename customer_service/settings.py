@@ -28,6 +28,8 @@ class CustomerSettings(msgspec.Struct, kw_only=True):
     """Address to listen on."""
     port: Port = 8001
     """Port to listen on."""
+    api_prefix: Annotated[str, msgspec.Meta(pattern=r"^(/[A-Za-z0-9._~-]+)*$")] = "/api/1"
+    """Path before ``/customers`` (empty serves ``/customers`` at the root, e.g. behind a proxy)."""
     issuer: str = "http://127.0.0.1:8000"
     """The auth service whose tokens are trusted (exact ``iss``; its discovery document gives the JWKS)."""
     audience: str = "customers"

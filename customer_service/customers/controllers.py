@@ -90,7 +90,7 @@ def _scope_guard(scope: str) -> Guard:
     return guard
 
 
-def customer_router(service: CustomerService, search: CustomerSearch) -> Router:
+def customer_router(service: CustomerService, search: CustomerSearch, base_path: str = BASE_PATH) -> Router:
     @get("/", guards=[_scope_guard(READ)], responses={200: _PAGE}, operation_id="listCustomers")
     async def list_customers(
         request: Request[Any, Any, Any],
@@ -137,7 +137,7 @@ def customer_router(service: CustomerService, search: CustomerSearch) -> Router:
     async def create_customer(request: Request[Any, Any, Any], data: Document) -> Response[bytes]:
         """Register a customer: 201 with Location and ETag; 409 names the CPF, e-mail or phone taken."""
         stored = await service.create(data, _actor(request))
-        location = f"{BASE_PATH}/{stored.customer.cpf}"
+        location = f"{base_path}/{stored.customer.cpf}"
         return _customer_response(stored, 201, Location=location)
 
     @put(
@@ -175,7 +175,7 @@ def customer_router(service: CustomerService, search: CustomerSearch) -> Router:
         await service.delete(_cpf(cpf), preconditions, _actor(request))
 
     return Router(
-        path=BASE_PATH,
+        path=base_path,
         route_handlers=[
             list_customers,
             search_customers,

@@ -269,3 +269,12 @@ async def test_recreated_customer_gets_a_new_etag(api: httpx.AsyncClient) -> Non
         _url(1), json={"city": "x"}, headers={**MERGE_PATCH, "If-Match": first.headers["etag"]}
     )
     assert stale.status_code == 412
+
+
+async def test_api_prefix_is_configurable(make_api: AppFactory) -> None:
+    api = await make_api(api_prefix="")
+    created = await api.post("/customers", json=customer(1))
+    assert created.status_code == 201
+    assert created.headers["location"] == f"/customers/{cpf(1)}"
+    assert (await api.get(created.headers["location"])).status_code == 200
+    assert (await api.get(_url(1))).status_code == 404
