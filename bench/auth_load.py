@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import psutil
 
-from bench.http_load import form_post, run_load
+from bench.auth_http_load import form_post, run_load
 
 __all__ = ["USE_WRK", "Load", "Run", "Target", "form_load", "measure", "refresh_load"]
 

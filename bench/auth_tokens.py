@@ -34,7 +34,7 @@ import psutil
 from argon2 import PasswordHasher, Type
 
 from bench.auth_load import USE_WRK, Run, form_load, measure, refresh_load
-from bench.oidc_peer import OidcPeer, peer_available
+from bench.auth_oidc_peer import OidcPeer, peer_available
 from shared.db.migrate import apply_migrations
 from shared.devstack.databases import create_database, drop_database
 from shared.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
