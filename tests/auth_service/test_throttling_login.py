@@ -12,6 +12,7 @@ from typing import Any, cast
 import httpx
 import pytest
 from litestar import Litestar
+from litestar.enums import ScopeType
 from litestar.testing import TestClient
 from litestar.types import ASGIApp, Receive, Scope, Send
 from prometheus_client.parser import text_string_to_metric_families
@@ -33,7 +34,7 @@ class PeerFromHeader:
         self.app: ASGIApp = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == ScopeType.HTTP:
             peer = dict(scope["headers"]).get(b"x-test-peer")
             if peer is not None:
                 scope = cast(Scope, {**scope, "client": (peer.decode(), 50000)})
