@@ -5,6 +5,7 @@ itself when Redis returns. The test owns the Redis it stops (never the shared on
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Iterator
 
@@ -82,3 +83,23 @@ def test_fail_open_serves_unthrottled_while_redis_is_away(
     assert metric(auth, "redis_errors_total", operation="throttle") == 9
     assert metric(auth, "auth_throttle_decisions_total", limiter="login_account", decision="allowed") == 8
     assert metric(auth, "auth_throttle_decisions_total", limiter="login_account", decision="throttled") == 0
+
+
+def test_a_hung_redis_costs_a_request_at_most_the_throttling_timeout(
+    make_auth: AuthFactory, own_redis: EmbeddedRedis
+) -> None:
+    """SIGSTOP: Redis's port still accepts connections but nothing answers (a stuck server or a
+    black-holed network), the case where only the client's timeouts keep requests from hanging."""
+    auth = make_auth(redis_url=own_redis.url, throttle_redis_timeout=0.3)
+    assert attempt(auth, password=AGENT_PASSWORD).status_code == 200
+    assert own_redis.process is not None
+    own_redis.process.send_signal(signal.SIGSTOP)
+    try:
+        started = time.perf_counter()
+        refused = attempt(auth, password=AGENT_PASSWORD)
+        elapsed = time.perf_counter() - started
+    finally:
+        own_redis.process.send_signal(signal.SIGCONT)
+    assert_oauth_error(refused, 503, "temporarily_unavailable")
+    assert 0.3 <= elapsed < 2.0, elapsed  # one timeout and one retry's, not redis-py's default schedule
+    assert attempt(auth, password=AGENT_PASSWORD).status_code == 200
