@@ -30,6 +30,7 @@ _DESCRIPTIONS = {
     404: "No such resource",
     409: "Conflicts with the current state (duplicate, still in use, last admin)",
     422: "A field's value is not acceptable (see errors)",
+    429: "Too many attempts; retry after Retry-After (AUTH_*_LIMIT settings)",
     503: "A dependency is unavailable; retry after Retry-After",
 }
 

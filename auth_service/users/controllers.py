@@ -14,6 +14,7 @@ from litestar.params import Body
 from auth_service.actors import client_ip, request_actor
 from auth_service.audit.service import Actor
 from auth_service.errors import Forbidden
+from auth_service.openapi_problems import problems
 from auth_service.throttling.answers import within_limit
 from auth_service.throttling.client_address import address_bucket
 from auth_service.throttling.limits import Throttles
@@ -52,6 +53,7 @@ class RegistrationController(Controller):
         operation_id="register",
         summary="Self-registration (when enabled): a new account with the viewer role",
         opt={"exclude_from_auth": True},
+        responses=problems(403, 409, 422, 429, 503),
     )
     async def register(
         self, request: Request[Any, Any, State], state: State, data: Annotated[Registration, Body()]
@@ -84,6 +86,7 @@ class SelfServiceController(Controller):
         operation_id="changeMyPassword",
         summary="Change your password; your other sessions end",
         status_code=204,
+        responses=problems(401, 403, 422, 429, 503),
     )
     async def change_password(
         self, request: Request[Any, Any, State], state: State, data: Annotated[PasswordChange, Body()]

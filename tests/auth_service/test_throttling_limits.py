@@ -85,5 +85,5 @@ def test_introspection_is_limited_per_client(make_auth: AuthFactory) -> None:
 
 def test_limited_responses_are_documented_in_openapi(auth: AuthClient) -> None:
     paths = auth.http.get("/schema/openapi.json").json()["paths"]
-    for path in ("/oauth/token", "/oauth/introspect"):
-        assert {"429", "503"} <= set(paths[path]["post"]["responses"])
+    for path in ("/oauth/token", "/oauth/introspect", "/api/1/users", "/api/1/users/me/password"):
+        assert {"429", "503"} <= set(paths[path]["post"]["responses"]), path
