@@ -44,12 +44,30 @@ def is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, _CONNECTION_ERRORS)
 
 
+async def _rollback_unfinished(conn: asyncpg.Connection) -> None:
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 class PostgresPool:
     """Holds the service's pool; ``acquire()`` maps connection failures to ``DatabaseUnavailable``."""
 
-    __slots__ = ("_dsn", "_lock", "_max_size", "_min_size", "_pool", "_timeout")
+    __slots__ = ("_dsn", "_full_reset", "_lock", "_max_size", "_min_size", "_pool", "_timeout")
 
-    def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+        timeout: float = 5.0,
+        full_reset: bool = True,
+    ) -> None:
+        """``full_reset=False``: on release only roll back an unfinished transaction, instead of
+        asyncpg's full reset (``RESET ALL; UNLISTEN *; ...``), a second round trip per request.
+        Only for services that keep no session state on connections (``SET LOCAL`` only,
+        transaction-scoped locks, no ``LISTEN``)."""
+        self._full_reset = full_reset
         self._dsn = dsn
         self._min_size = min_size
         self._max_size = max_size
@@ -81,6 +99,7 @@ class PostgresPool:
                         max_size=self._max_size,
                         timeout=self._timeout,
                         command_timeout=30,
+                        reset=None if self._full_reset else _rollback_unfinished,
                     )
                 except Exception as exc:
                     if is_connection_error(exc) or isinstance(exc, asyncpg.PostgresError):
