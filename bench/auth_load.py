@@ -1,7 +1,7 @@
 """Bounded token-endpoint load runs and what they cost the server, for ``bench.auth_tokens``.
 
-wrk (when installed) drives stateless requests; the asyncio loader drives refresh chains, where
-each answer's refresh token is the next request's (wrk cannot tie an answer to its connection).
+wrk drives the load when installed (refresh chains through a token pool in Lua), else a small
+asyncio loader.
 CPU shares are read around each run: the server's process, the load generator's, and the rest.
 """
 
@@ -155,11 +155,20 @@ def form_load(server: Target, body: str, headers: dict[str, str]) -> Callable[[i
     return prepare
 
 
-def refresh_load(server: Target) -> Callable[[int], Load]:
-    """One family per connection, each answer's refresh token used for the next request (asyncio
-    loader: wrk cannot tie an answer to its connection). Logins happen before the measured window."""
+def refresh_load(server: Target, work: Path) -> Callable[[int], Load]:
+    """Each refresh token is used once and each answer's successor next; the logins (argon2) for
+    the starting tokens happen before the measured window."""
 
     def prepare(connections: int) -> Load:
+        if USE_WRK:
+            pool = work / "refresh-tokens.txt"
+            pool.write_text("".join(server.login()["refresh_token"] + "\n" for _ in range(2 * connections)))
+            env = {"REFRESH_TOKENS_FILE": str(pool)}
+
+            def wrk_load(seconds: float) -> tuple[int, int, float, float]:
+                return _wrk(server.token_url, "auth_refresh.lua", connections, seconds, env, [])
+
+            return wrk_load
         current = {i: server.login()["refresh_token"] for i in range(connections)}
 
         def next_request(worker: int, previous: bytes | None) -> bytes:

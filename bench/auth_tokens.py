@@ -194,7 +194,7 @@ def main() -> None:
                 print(
                     row(
                         "refresh_token",
-                        measure(server, refresh_load(server), CONNECTIONS, SECONDS),
+                        measure(server, refresh_load(server, Path(work)), CONNECTIONS, SECONDS),
                         600,
                     )
                 )
