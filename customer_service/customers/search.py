@@ -16,8 +16,9 @@ Ranking is by relevance tier, then CPF. A hit belongs to the first tier whose qu
 5. every word as a prefix, a similar known word (typo) or a word containing it.
 
 Tiers rather than a ``ts_rank`` score: a score must be computed for every hit before the first
-page can be sent, and a common word hits tens of thousands of customers (300-700 ms over a
-million, see ``bench/customer_search.py``), whereas a tier in CPF order can be read until the
+page can be sent, and a common word hits tens of thousands of customers (200-330 ms over a
+million with 512 MB of shared buffers, 1.7 s with the default 128 MB: ``bench/customer_search.py``,
+where first pages take 5-30 ms), whereas a tier in CPF order can be read until the
 page is full and no further. How to read it depends on how many hits it has, which the planner
 estimates from the column statistics (one round trip gives the tsqueries and every estimate):
 a tier of many hits is walked along the primary key, a tier of few is read through the text
