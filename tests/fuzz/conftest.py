@@ -1,0 +1,110 @@
+"""Both real services as processes for the fuzz suite, on databases of their own, and real tokens.
+
+The auth service runs with fast argon2 (the fuzzer creates users and resets passwords by the
+hundred) and open self-registration (so ``POST /api/1/users`` is fuzzed past its 403). Tokens
+come from the running auth service's token endpoint, as a client would get them: the bootstrap
+admin's token carries every scope of both services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.devstack.databases import create_database, drop_database
+from tests.customer_service.conftest import BASE
+from tests.ecosystem import Ecosystem, auth_environment, start_ecosystem
+from tests.fuzz import auth_inputs
+from tests.fuzz.customer_inputs import seed_documents
+from tests.fuzz.harness import SEEN
+from tests.fuzz.known_gaps import mark_known_gaps
+from tests.processes import ServiceProcess
+
+
+@pytest.fixture(scope="package")
+def ecosystem(
+    pg_server_url: str,
+    redis_url: str,
+    redis_namespace: str,
+    auth_template: str,
+    customer_template: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Ecosystem]:
+    tag = uuid.uuid4().hex[:8]
+    names = (f"fuzz_auth_{tag}", f"fuzz_customers_{tag}")
+    auth_url = asyncio.run(create_database(pg_server_url, names[0], template=auth_template))
+    customer_url = asyncio.run(create_database(pg_server_url, names[1], template=customer_template))
+    env = auth_environment(
+        auth_url,
+        redis_url,
+        f"{redis_namespace}:fuzz-{tag}:",
+        AUTH_ARGON2_MEMORY_KIB="64",
+        AUTH_ARGON2_TIME_COST="1",
+        AUTH_REGISTRATION_ENABLED="true",
+        AUTH_LOG_LEVEL="warning",
+    )
+    system = start_ecosystem(
+        env,
+        customer_url,
+        Path(tmp_path_factory.mktemp("fuzz")),
+        CUSTOMER_JWKS_UNKNOWN_KID_INTERVAL="1",
+        CUSTOMER_LOG_LEVEL="warning",
+    )
+    try:
+        yield system
+    finally:
+        system.customers.stop()
+        system.auth.stop()
+        for name in names:
+            asyncio.run(drop_database(pg_server_url, name))
+
+
+@pytest.fixture(scope="package")
+def customer_api(ecosystem: Ecosystem) -> ServiceProcess:
+    """The customer service with the customers ``customer_inputs`` steers requests to."""
+    headers = {"Authorization": f"Bearer {ecosystem.admin_token()}"}
+    for document in seed_documents():
+        response = httpx.post(f"{ecosystem.customers.url}{BASE}", json=document, headers=headers, timeout=30)
+        assert response.status_code == 201, response.text
+    return ecosystem.customers
+
+
+@pytest.fixture(scope="package")
+def auth_api(ecosystem: Ecosystem) -> ServiceProcess:
+    """The auth service with the users, role and client ``auth_inputs`` steers requests to."""
+    auth_inputs.seed(ecosystem.auth.url, {"Authorization": f"Bearer {ecosystem.admin_token()}"})
+    return ecosystem.auth
+
+
+@pytest.fixture
+def admin_headers(ecosystem: Ecosystem) -> dict[str, str]:
+    """A fresh admin token per operation: a long run outlives one, and the fuzzer may end sessions."""
+    return {"Authorization": f"Bearer {ecosystem.admin_token()}"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    operations = [item for item in items if getattr(item, "operation_label", None)]
+    for item in operations:
+        # pytest 9 builds a Function's node id from ``originalname``, which schemathesis sets to the
+        # bare test name: every operation would share one id (and one line in the report).
+        item._id = item.parent.id.child(item.originalname).with_params(item.operation_label)  # type: ignore[attr-defined, union-attr]
+    mark_known_gaps(operations)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not SEEN:
+        return
+    by_operation: dict[str, Counter[int]] = {}
+    for (label, status), count in SEEN.items():
+        by_operation.setdefault(label, Counter())[status] += count
+    terminalreporter.section("fuzz: answers per operation (status x count)")
+    for label in sorted(by_operation):
+        statuses = ", ".join(f"{s}x{n}" for s, n in sorted(by_operation[label].items()))
+        terminalreporter.write_line(f"{label}: {statuses}")
+    terminalreporter.write_line(f"{sum(SEEN.values())} requests over {len(by_operation)} operations")

@@ -1,0 +1,82 @@
+"""Steer the customer API's generated requests past its validation, so fuzzing reaches the database.
+
+The schema documents a customer body as "any object" and a CPF as "any string", so purely
+schema-driven cases are refused at the door (422, 400) and every success path goes untested.
+These hooks add, next to what schemathesis generates: complete customer documents whose text
+attributes are arbitrary Unicode (hostile characters included), merge patches of those, CPFs of
+customers that exist (seeded before the run) in both spellings, and ``If-Match: *``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+from schemathesis import HookContext
+
+from tests.customer_service.factories import cpf, customer, formatted
+
+__all__ = ["SEEDED", "install", "seed_documents"]
+
+SEEDED = range(1, 9)
+"""``factories.customer(n)`` for these ``n`` exists when fuzzing starts (some get deleted by it)."""
+_CREATED = range(100, 400)
+"""New customers the fuzzer may create (a CPF taken already answers 409: also worth trying)."""
+
+_TEXT_FIELDS = ("name", "profession", "country", "state", "city", "street", "number", "complement")
+_HOSTILE = st.sampled_from(
+    ["O'Brien", "100%", "a_b", "C:\\x", "a & b | !c:*", "\u200fRTL\u202e", "👩🏽‍💻🇧🇷", "x" * 201, "\x00", " "]
+)
+_TEXT = st.one_of(_HOSTILE, st.text(min_size=1, max_size=60), st.none())
+
+
+def seed_documents() -> list[dict[str, Any]]:
+    return [customer(n) for n in SEEDED]
+
+
+@st.composite
+def _document(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(st.sampled_from([*SEEDED, *_CREATED]))
+    document = customer(n, email=f"fuzz{n}@example.com")
+    changed = draw(st.lists(st.sampled_from(_TEXT_FIELDS), unique=True, max_size=3))
+    for field in changed:
+        document[field] = draw(_TEXT)
+    return document
+
+
+@st.composite
+def _patch(draw: st.DrawFn) -> dict[str, Any]:
+    fields = draw(st.lists(st.sampled_from(_TEXT_FIELDS), unique=True, min_size=1, max_size=3))
+    return {field: draw(_TEXT) for field in fields}
+
+
+_CPF = st.sampled_from(SEEDED).flatmap(lambda n: st.sampled_from([cpf(n), formatted(cpf(n))]))
+
+
+def _path_parameters(context: HookContext, parameters: dict[str, Any] | None) -> st.SearchStrategy[Any]:
+    if not parameters or "cpf" not in parameters:
+        return st.just(parameters)
+    return st.one_of(st.just(parameters), _CPF.map(lambda value: {**parameters, "cpf": value}))
+
+
+def _body(context: HookContext, body: Any) -> st.SearchStrategy[Any]:
+    assert context.operation is not None
+    method = context.operation.method.upper()
+    if method in ("POST", "PUT"):
+        return st.one_of(st.just(body), _document())
+    if method == "PATCH":
+        return st.one_of(st.just(body), _patch())
+    return st.just(body)
+
+
+def _headers(context: HookContext, headers: dict[str, Any] | None) -> st.SearchStrategy[Any]:
+    assert context.operation is not None
+    if context.operation.method.upper() not in ("PUT", "PATCH", "DELETE"):
+        return st.just(headers)
+    return st.one_of(st.just(headers), st.just({**(headers or {}), "If-Match": "*"}))
+
+
+def install(schema: Any) -> None:
+    schema.hook("flatmap_path_parameters")(_path_parameters)
+    schema.hook("flatmap_body")(_body)
+    schema.hook("flatmap_headers")(_headers)

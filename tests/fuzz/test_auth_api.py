@@ -1,0 +1,39 @@
+"""Property-based fuzzing of the auth service (schemathesis), against the real process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from schemathesis import Case
+
+from tests.fuzz import auth_inputs
+from tests.fuzz.checks import CONFORMANCE, ROBUSTNESS
+from tests.fuzz.documents import auth_document
+from tests.fuzz.harness import DOCUMENTED, LONG, QUICK, Operations, fuzz
+from tests.fuzz.known_gaps import NUL_REACHES_POSTGRES
+from tests.processes import ServiceProcess
+
+pytestmark = pytest.mark.e2e
+
+operations = Operations(auth_document(), allow_nul=not NUL_REACHES_POSTGRES)
+auth_inputs.install(operations.schema)
+
+
+@operations.each
+@QUICK
+def test_robustness(case: Case[Any], auth_api: ServiceProcess, admin_headers: dict[str, str]) -> None:
+    fuzz(case, auth_api, admin_headers, ROBUSTNESS)
+
+
+@operations.each
+@DOCUMENTED
+def test_conformance(case: Case[Any], auth_api: ServiceProcess, admin_headers: dict[str, str]) -> None:
+    fuzz(case, auth_api, admin_headers, CONFORMANCE)
+
+
+@pytest.mark.slow
+@operations.each
+@LONG
+def test_robustness_long(case: Case[Any], auth_api: ServiceProcess, admin_headers: dict[str, str]) -> None:
+    fuzz(case, auth_api, admin_headers, ROBUSTNESS)
