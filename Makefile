@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck pytest test-long lock docs clean
+.PHONY: help run test lint typecheck pytest test-long fuzz-long lock docs clean
 
 help:
 	@echo "make run    start PostgreSQL, Redis, migrations, the bootstrap admin and both services"
@@ -36,6 +36,10 @@ test: lint typecheck pytest
 
 test-long: $(STAMP)
 	RUN_SLOW=1 $(PY) -m pytest -q -m slow --timeout 1800 $(PYTEST_ARGS)
+
+# Only the long fuzzing (hundreds of random cases per operation of both services, tests/fuzz).
+fuzz-long: $(STAMP)
+	RUN_SLOW=1 $(PY) -m pytest -q -m slow --timeout 3600 tests/fuzz $(PYTEST_ARGS)
 
 lock: $(STAMP)
 	$(PY) -m pip install --quiet uv
