@@ -37,7 +37,10 @@ def _basic_credentials(authorization: str) -> tuple[str, str]:
     client_id, sep, secret = decoded.partition(":")
     if not sep:
         raise _invalid_client("The Basic credentials are not valid base64 of id:secret.")
-    return unquote_plus(client_id), unquote_plus(secret)
+    client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+    if "\x00" in client_id or "\x00" in secret:  # never in an identifier or secret of ours
+        raise _invalid_client("The Basic credentials contain a NUL character.")
+    return client_id, secret
 
 
 class ClientAuthenticator:

@@ -4,7 +4,8 @@ RFC 6749 section 3.2: parameters sent without a value are treated as omitted, an
 response parameters must not be included more than once (``invalid_request``). How many
 parameters and how long each may be are settings (``AUTH_OAUTH_MAX_PARAMS``,
 ``AUTH_OAUTH_MAX_PARAM_CHARS``): no legitimate request comes near them, and a token, username or
-password longer than that is refused before any lookup or hashing.
+password longer than that is refused before any lookup or hashing. So is a NUL character
+anywhere: no OAuth parameter can hold one, and PostgreSQL text cannot store it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def parse_form(
     for name, value in pairs:
         if len(name) > max_chars or len(value) > max_chars:
             raise invalid_request(f"A parameter is longer than {max_chars} characters.")
+        if "\x00" in name or "\x00" in value:  # no identifier, secret or token holds one; PostgreSQL can't
+            raise invalid_request("A parameter contains a NUL character.")
         if name in form:
             raise invalid_request(f"The parameter {name} is repeated.")
         form[name] = value

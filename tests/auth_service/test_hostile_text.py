@@ -274,8 +274,25 @@ NUL_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-@pytest.mark.xfail(reason=NUL_500, strict=True)
-@pytest.mark.parametrize("where", NUL_REQUESTS)
+# Refused before any lookup by the OAuth form parser and the Basic credentials reader.
+NUL_REFUSED = {
+    "token client_id",
+    "token username",
+    "token Basic client id",
+    "revoke client_id",
+    "introspect client_id",
+}
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param(
+            where, marks=[] if where in NUL_REFUSED else [pytest.mark.xfail(reason=NUL_500, strict=True)]
+        )
+        for where in NUL_REQUESTS
+    ],
+)
 def test_nul_is_refused_before_the_database(seeded: AuthClient, admin: dict[str, str], where: str) -> None:
     method, path, given = NUL_REQUESTS[where]
     kwargs = dict(given)
