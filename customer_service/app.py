@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from redis.asyncio import Redis
 
 from customer_service.customers.controllers import customer_router
+from customer_service.customers.openapi import components as openapi_components
 from customer_service.customers.repository import CustomerRepository
 from customer_service.customers.search import CustomerSearch
 from customer_service.customers.service import CustomerService
@@ -115,7 +116,9 @@ def create_app(settings: CustomerSettings, key_source: KeySource | None = None) 
         plugins=[problem_details_plugin()],
         before_request=require_declared_content_type,
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="Customer service", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Customer service", version="1", path="/schema", components=[openapi_components()]
+        ),
         logging_config=None,
         debug=False,
     )

@@ -13,12 +13,12 @@ import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post, put
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 from litestar.types import Guard
 
 from customer_service.customers.errors import CustomerError, InvalidRequest, handle_customer_error
 from customer_service.customers.etags import Preconditions, etag_of, not_modified
+from customer_service.customers.openapi import BEARER, ETAG, LINK, LOCATION, NOT_MODIFIED, problems
 from customer_service.customers.pagination import encode_cursor
 from customer_service.customers.query_params import parse_cpf_param, parse_list_params, parse_search_params
 from customer_service.customers.schemas import Actor, Customer, CustomerPage, FieldError, StoredCustomer
@@ -44,8 +44,13 @@ Document = Annotated[dict[str, Any], Body(media_type=JSON, description="A custom
 MergePatch = Annotated[dict[str, Any], Body(media_type=MERGE_PATCH, description="RFC 7396 merge patch.")]
 Query = Annotated[str | None, QueryParameter(required=False)]
 
-_CUSTOMER = ResponseSpec(Customer, description="The customer; ETag is its version.")
-_PAGE = ResponseSpec(CustomerPage, description="A page; Link rel=next when there is more.")
+_CUSTOMER = "The customer; its ETag is its version."
+_PAGE = 'A page of customers; Link rel="next" (and nextCursor) when there is more.'
+_UPDATE_RESPONSES = problems(400, 404, 409, 412, 413, 415, 422, 428)
+
+
+def _security(scope: str) -> list[dict[str, list[str]]]:
+    return [{BEARER: [scope]}]
 
 
 def _cpf(raw: str) -> str:
@@ -59,7 +64,8 @@ def _actor(request: Request[Any, Any, Any]) -> Actor:
     return Actor(current_claims(request).sub, request_id_var.get())
 
 
-def _customer_response(stored: StoredCustomer, status: int = 200, **headers: str) -> Response[bytes]:
+def _customer_response(stored: StoredCustomer, status: int = 200, **headers: str) -> Response[Any]:
+    """Pre-encoded (the handlers' ``Response[Customer]`` annotation documents what the bytes are)."""
     return Response(
         _encode(stored.customer),
         status_code=status,
@@ -68,7 +74,11 @@ def _customer_response(stored: StoredCustomer, status: int = 200, **headers: str
     )
 
 
-def _page_response(request: Request[Any, Any, Any], page: Page) -> Response[bytes]:
+def _not_modified(version: int) -> Response[Any]:
+    return Response(b"", status_code=304, headers={"ETag": etag_of(version)})
+
+
+def _page_response(request: Request[Any, Any, Any], page: Page) -> Response[Any]:
     cursor = encode_cursor(page.next) if page.next is not None else None
     body = CustomerPage([stored.customer for stored in page.items], cursor)
     headers: dict[str, str] = {}
@@ -91,19 +101,35 @@ def _scope_guard(scope: str) -> Guard:
 
 
 def customer_router(service: CustomerService, search: CustomerSearch, base_path: str = BASE_PATH) -> Router:
-    @get("/", guards=[_scope_guard(READ)], responses={200: _PAGE}, operation_id="listCustomers")
+    @get(
+        "/",
+        guards=[_scope_guard(READ)],
+        responses=problems(400),
+        response_description=_PAGE,
+        response_headers=[LINK],
+        security=_security(READ),
+        operation_id="listCustomers",
+    )
     async def list_customers(
         request: Request[Any, Any, Any],
         limit: Query = None,
         cursor: Query = None,
         last_cpf: Annotated[str | None, QueryParameter(name="lastCpf", required=False)] = None,
-    ) -> Response[bytes]:
+    ) -> Response[CustomerPage]:
         """Customers in CPF order, ``limit`` (1..100, default 20) at a time; continue with ``cursor``."""
         params = parse_list_params(request.query_params.dict())
         after = params.after.cpf if params.after is not None else ""
         return _page_response(request, await service.page(after, params.limit))
 
-    @get("/search", guards=[_scope_guard(READ)], responses={200: _PAGE}, operation_id="searchCustomers")
+    @get(
+        "/search",
+        guards=[_scope_guard(READ)],
+        responses=problems(400, 422),
+        response_description=_PAGE,
+        response_headers=[LINK],
+        security=_security(READ),
+        operation_id="searchCustomers",
+    )
     async def search_customers(
         request: Request[Any, Any, Any],
         q: Query = None,
@@ -119,22 +145,38 @@ def customer_router(service: CustomerService, search: CustomerSearch, base_path:
         created_to: Annotated[str | None, QueryParameter(name="createdTo", required=False)] = None,
         limit: Query = None,
         cursor: Query = None,
-    ) -> Response[bytes]:
+    ) -> Response[CustomerPage]:
         """Full-text search over every attribute (``q``), ranked, combinable with exact filters."""
         params = parse_search_params(request.query_params.dict())
         return _page_response(request, await search.search(params))
 
-    @get("/{cpf:str}", guards=[_scope_guard(READ)], responses={200: _CUSTOMER}, operation_id="getCustomer")
-    async def get_customer(cpf: FromPath[str], request: Request[Any, Any, Any]) -> Response[bytes]:
+    @get(
+        "/{cpf:str}",
+        guards=[_scope_guard(READ)],
+        responses={304: NOT_MODIFIED, **problems(400, 404)},
+        response_description=_CUSTOMER,
+        response_headers=[ETAG],
+        security=_security(READ),
+        operation_id="getCustomer",
+    )
+    async def get_customer(cpf: FromPath[str], request: Request[Any, Any, Any]) -> Response[Customer]:
         """One customer; ``If-None-Match`` with its current ETag answers 304."""
         stored = await service.get(_cpf(cpf))
         if_none_match = request.headers.get("if-none-match")
         if if_none_match is not None and not_modified(if_none_match, stored.version):
-            return Response(b"", status_code=304, headers={"ETag": etag_of(stored.version)})
+            return _not_modified(stored.version)
         return _customer_response(stored)
 
-    @post("/", guards=[_scope_guard(WRITE)], responses={201: _CUSTOMER}, operation_id="createCustomer")
-    async def create_customer(request: Request[Any, Any, Any], data: Document) -> Response[bytes]:
+    @post(
+        "/",
+        guards=[_scope_guard(WRITE)],
+        responses=problems(400, 409, 413, 415, 422),
+        response_description=_CUSTOMER,
+        response_headers=[ETAG, LOCATION],
+        security=_security(WRITE),
+        operation_id="createCustomer",
+    )
+    async def create_customer(request: Request[Any, Any, Any], data: Document) -> Response[Customer]:
         """Register a customer: 201 with Location and ETag; 409 names the CPF, e-mail or phone taken."""
         stored = await service.create(data, _actor(request))
         location = f"{base_path}/{stored.customer.cpf}"
@@ -143,12 +185,15 @@ def customer_router(service: CustomerService, search: CustomerSearch, base_path:
     @put(
         "/{cpf:str}",
         guards=[_scope_guard(WRITE)],
-        responses={200: _CUSTOMER},
+        responses=_UPDATE_RESPONSES,
+        response_description=_CUSTOMER,
+        response_headers=[ETAG],
+        security=_security(WRITE),
         operation_id="replaceCustomer",
     )
     async def replace_customer(
         cpf: FromPath[str], request: Request[Any, Any, Any], data: Document, if_match: IfMatch = None
-    ) -> Response[bytes]:
+    ) -> Response[Customer]:
         """Replace every attribute (absent optional ones become null); needs If-Match."""
         preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
         return _customer_response(await service.replace(_cpf(cpf), data, preconditions, _actor(request)))
@@ -156,17 +201,27 @@ def customer_router(service: CustomerService, search: CustomerSearch, base_path:
     @patch(
         "/{cpf:str}",
         guards=[_scope_guard(WRITE)],
-        responses={200: _CUSTOMER},
+        responses=_UPDATE_RESPONSES,
+        response_description=_CUSTOMER,
+        response_headers=[ETAG],
+        security=_security(WRITE),
         operation_id="patchCustomer",
     )
     async def patch_customer(
         cpf: FromPath[str], request: Request[Any, Any, Any], data: MergePatch, if_match: IfMatch = None
-    ) -> Response[bytes]:
+    ) -> Response[Customer]:
         """Change some attributes (RFC 7396: ``null`` removes an optional one); needs If-Match."""
         preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
         return _customer_response(await service.patch(_cpf(cpf), data, preconditions, _actor(request)))
 
-    @delete("/{cpf:str}", guards=[_scope_guard(DELETE)], status_code=204, operation_id="deleteCustomer")
+    @delete(
+        "/{cpf:str}",
+        guards=[_scope_guard(DELETE)],
+        status_code=204,
+        responses=problems(400, 404, 409, 412),
+        security=_security(DELETE),
+        operation_id="deleteCustomer",
+    )
     async def delete_customer(
         cpf: FromPath[str], request: Request[Any, Any, Any], if_match: IfMatch = None
     ) -> None:
