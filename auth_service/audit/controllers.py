@@ -32,7 +32,9 @@ class AdminAuditController(Controller):
         self,
         state: State,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        before: Annotated[int | None, Parameter(description="Only events with a smaller id (paging)")] = None,
+        before: Annotated[
+            int | None, Parameter(ge=1, le=2**63 - 1, description="Only events with a smaller id (paging)")
+        ] = None,
         action: FromQuery[str | None] = None,
         target_id: FromQuery[str | None] = None,
         actor: FromQuery[str | None] = None,

@@ -28,7 +28,8 @@ __all__ = ["CONFORMANCE", "OAUTH_PATHS", "ROBUSTNESS", "documented_success", "er
 OAUTH_PATHS = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/introspect"})
 OAUTH_ERRORS = frozenset(
     {
-        # RFC 6749 section 5.2, RFC 7009 section 2.2.1, and 6749's temporarily_unavailable.
+        # RFC 6749 section 5.2, RFC 7009 section 2.2.1, 6749's temporarily_unavailable, and RFC 8628's
+        # slow_down (registered for any token request; the throttled token endpoint answers it).
         "invalid_request",
         "invalid_client",
         "invalid_grant",
@@ -37,6 +38,7 @@ OAUTH_ERRORS = frozenset(
         "invalid_scope",
         "unsupported_token_type",
         "temporarily_unavailable",
+        "slow_down",
     }
 )
 PROBLEM = "application/problem+json"

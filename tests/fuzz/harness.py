@@ -1,8 +1,8 @@
 """How the fuzz tests call a running service and report what it did wrong.
 
 Budgets: the default run (``make test``) tries a few examples per operation, derandomized so a
-failure reproduces on the next run and a strict ``xfail`` stays stable; ``make test-long`` runs
-the ``slow`` variants with many random examples.
+failure reproduces on the next run and a strict ``xfail`` stays stable; ``make fuzz-long`` (or
+``make test-long``, which runs every long variant) runs the ``slow`` ones with many random examples.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ DOCUMENTED = settings(QUICK, max_examples=3)
 """Default conformance run: the coverage cases (wrong methods, media types, missing auth) find the
 undocumented answers; random cases add little there."""
 LONG = settings(max_examples=400, deadline=None, suppress_health_check=_HEALTH, database=None)
-"""``make test-long``: random, many more examples per operation."""
+"""``make fuzz-long``: random, many more examples per operation."""
 
 _LOG_TAIL = 6000
 
