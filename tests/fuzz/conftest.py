@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from tests.customer_service.conftest import BASE
 from tests.ecosystem import Ecosystem, auth_environment, start_ecosystem
 from tests.fuzz import auth_inputs
 from tests.fuzz.customer_inputs import seed_documents
-from tests.fuzz.harness import SEEN
+from tests.fuzz.harness import FAILURE_LOG, SEEN
 from tests.fuzz.known_gaps import mark_known_gaps
 from tests.processes import ServiceProcess
 
@@ -95,6 +96,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         # bare test name: every operation would share one id (and one line in the report).
         item._id = item.parent.id.child(item.originalname).with_params(item.operation_label)  # type: ignore[attr-defined, union-attr]
     mark_known_gaps(operations)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, Any, None]:
+    """A failed fuzz test shows the service's log tail (pytest drops notes on exception groups)."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.when == "call" and FAILURE_LOG:
+        if report.failed:
+            for module, tail in FAILURE_LOG.items():
+                report.sections.append((f"{module} log (tail)", tail))
+        FAILURE_LOG.clear()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

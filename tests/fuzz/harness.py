@@ -17,7 +17,7 @@ from schemathesis import Case, CheckFunction
 
 from tests.processes import ServiceProcess
 
-__all__ = ["DOCUMENTED", "LONG", "QUICK", "SEEN", "Operations", "fuzz"]
+__all__ = ["DOCUMENTED", "FAILURE_LOG", "LONG", "QUICK", "SEEN", "Operations", "fuzz"]
 
 T = TypeVar("T", bound=Callable[..., None])
 
@@ -36,6 +36,8 @@ _LOG_TAIL = 6000
 
 SEEN: Counter[tuple[str, int]] = Counter()
 """(operation, status) -> answers, for the run's summary: how deep the fuzzing got."""
+FAILURE_LOG: dict[str, str] = {}
+"""The failing service's log tail (its traceback of a 500), shown in the test's report."""
 
 
 class Operations:
@@ -52,12 +54,11 @@ class Operations:
 def fuzz(
     case: Case[Any], service: ServiceProcess, headers: dict[str, str], checks: list[CheckFunction]
 ) -> None:
-    """Call ``service`` with ``case`` and run ``checks``; a failure quotes the service's log tail."""
+    """Call ``service`` with ``case`` and run ``checks``; a failure keeps the service's log tail."""
     response = case.call(base_url=service.url, headers=headers, timeout=30)
     SEEN[case.operation.label, response.status_code] += 1
     try:
         case.validate_response(response, checks=checks, headers=headers)
-    except Exception as exc:
-        tail = service.log()[-_LOG_TAIL:]
-        exc.add_note(f"--- {service.module} log (tail) ---\n{tail}")
+    except Exception:
+        FAILURE_LOG[service.module] = service.log()[-_LOG_TAIL:]
         raise
