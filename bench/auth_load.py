@@ -33,15 +33,19 @@ class Target(Protocol):
 
     def cpu_seconds(self) -> float: ...
 
+    def database_cpu_seconds(self) -> float: ...
+
     def login(self) -> dict[str, Any]: ...
 
 
 class Run:
     """One bounded load run: answers per second, the server's CPU share, the rest of the box."""
 
-    def __init__(self, ok: int, failed: int, seconds: float, server_cpu: float, other_cpu: float) -> None:
+    def __init__(
+        self, ok: int, failed: int, seconds: float, server_cpu: float, database_cpu: float, other_cpu: float
+    ) -> None:
         self.ok, self.failed, self.seconds = ok, failed, seconds
-        self.server_cpu, self.other_cpu = server_cpu, other_cpu
+        self.server_cpu, self.database_cpu, self.other_cpu = server_cpu, database_cpu, other_cpu
 
     @property
     def rate(self) -> float:
@@ -120,20 +124,17 @@ def measure(server: Target, prepare: Callable[[int], Load], connections: int, se
     prepare(connections)(1.0)  # warm-up, not recorded
     load = prepare(connections)
     wait_quiet()
-    cpu0, box0, own0, wall0 = (
-        server.cpu_seconds(),
-        _box_busy(),
-        psutil.Process().cpu_times(),
-        time.monotonic(),
-    )
+    cpu0, db0, box0 = server.cpu_seconds(), server.database_cpu_seconds(), _box_busy()
+    own0, wall0 = psutil.Process().cpu_times(), time.monotonic()
     ok, failed, elapsed, loader_cpu = load(seconds)
     own1, wall = psutil.Process().cpu_times(), time.monotonic() - wall0
     server_cpu = server.cpu_seconds() - cpu0
+    database_cpu = server.database_cpu_seconds() - db0
     own = (own1.user + own1.system) - (own0.user + own0.system)
-    other = _box_busy() - box0 - server_cpu - own - loader_cpu
+    other = _box_busy() - box0 - server_cpu - database_cpu - own - loader_cpu
     if failed:
         print(f"   !! {failed} answers were not 200")
-    return Run(ok, failed, elapsed, server_cpu / wall, max(0.0, other) / wall)
+    return Run(ok, failed, elapsed, server_cpu / wall, database_cpu / wall, max(0.0, other) / wall)
 
 
 def form_load(server: Target, body: str, headers: dict[str, str]) -> Callable[[int], Load]:

@@ -99,6 +99,9 @@ class OidcPeer:
         times = self.ps.cpu_times()
         return float(times.user + times.system)
 
+    def database_cpu_seconds(self) -> float:
+        return 0.0
+
     def login(self) -> dict[str, Any]:
         raise NotImplementedError("the peer only serves client_credentials")
 
