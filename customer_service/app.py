@@ -30,6 +30,7 @@ from shared.auth.verifier import TokenVerifier
 from shared.db.pool import PostgresPool
 from shared.http.content_type import require_declared_content_type
 from shared.http.health import health_handlers
+from shared.http.json_body import JsonBodyRequest
 from shared.http.limits import install_header_limit
 from shared.http.problems import problem_details_plugin
 from shared.http.request_log import install_request_log
@@ -116,6 +117,7 @@ def create_app(settings: CustomerSettings, key_source: KeySource | None = None) 
         plugins=[problem_details_plugin()],
         before_request=require_declared_content_type,
         request_max_body_size=settings.max_body_bytes,
+        request_class=JsonBodyRequest,  # hostile JSON (too deep, not UTF-8) is a 400, never a 500
         openapi_config=OpenAPIConfig(
             title="Customer service", version="1", path="/schema", components=[openapi_components()]
         ),
