@@ -86,7 +86,7 @@ def test_database_restart_under_load(
                     await asyncio.sleep(0.05)
 
     async def drill() -> tuple[float, float]:
-        stop_at = time.monotonic() + 9
+        stop_at = time.monotonic() + 14
         writers = [asyncio.create_task(writer(stop_at)) for _ in range(8)]
         await asyncio.sleep(2)
         down_at = time.monotonic()
@@ -132,7 +132,7 @@ def test_sigterm_drains_in_flight_requests(
     results: list[str] = []
 
     async def client_loop() -> None:
-        # A new connection per request: a refused connection is "not accepted", never "cut".
+        # A new connection per request, so no answer is lost to a keep-alive race.
         limits = httpx.Limits(max_keepalive_connections=0)
         async with httpx.AsyncClient(
             base_url=service.url, headers=headers, timeout=15, limits=limits
@@ -160,6 +160,17 @@ def test_sigterm_drains_in_flight_requests(
     # uvicorn drains, then re-raises the signal it caught, so the exit status says "SIGTERM".
     assert returncode in (0, -signal.SIGTERM)
     assert "Finished server process" in service.log()
-    assert not [r for r in results if r.startswith("cut")], results
+    # A connection the kernel queued after uvicorn stopped accepting is reset unread (ReadError
+    # with no request processed); what must never happen is a request processed and its answer
+    # lost: every stored customer was answered 201, and nothing else was answered.
+    assert set(results) <= {"201", "refused", "cut:ReadError", "cut:RemoteProtocolError"}, results
     assert results.count("201") > 10
-    assert set(results) <= {"201", "refused"}
+
+    async def stored() -> int:
+        conn = await asyncpg.connect(url)
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM customers"))
+        finally:
+            await conn.close()
+
+    assert asyncio.run(stored()) == results.count("201")
