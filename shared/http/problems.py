@@ -13,6 +13,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
@@ -115,6 +116,17 @@ def _from_database_unavailable(exc: DatabaseUnavailable) -> ProblemDetailsExcept
     )
 
 
+def _from_unstorable_text(exc: Exception) -> ProblemDetailsException:
+    """PostgreSQL text cannot hold U+0000: a NUL that slipped past field validation is the
+    client's mistake (400), not a server failure."""
+    return ProblemDetailsException(
+        detail="The request contains a character that cannot be stored (NUL, U+0000).",
+        status_code=400,
+        type_=PROBLEM_BASE + "unstorable-character",
+        title=_title(400),
+    )
+
+
 def _from_unexpected(exc: Exception) -> ProblemDetailsException:
     log.error("unhandled exception", exc_info=exc)
     request_id = request_id_var.get()
@@ -133,6 +145,8 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
             exception_to_problem_detail_map={
                 HTTPException: _from_http_exception,
                 DatabaseUnavailable: _from_database_unavailable,
+                asyncpg.exceptions.CharacterNotInRepertoireError: _from_unstorable_text,
+                asyncpg.exceptions.UntranslatableCharacterError: _from_unstorable_text,
                 Exception: _from_unexpected,
             },
         )
