@@ -169,3 +169,37 @@ def _kid(token: str) -> str:
     import jwt
 
     return str(jwt.get_unverified_header(token)["kid"])
+
+
+def test_rotation_under_steady_load_has_no_401(ecosystem: Ecosystem) -> None:
+    """Clients keep logging in and calling the customer API while the key rotates: the new key is
+    published before it signs, so no valid token is ever refused."""
+    statuses: list[int] = []
+    kids: set[str] = set()
+    rotated = False
+    deadline = time.monotonic() + 40
+    token = ecosystem.token(*VIEWER)
+    first_kid = _kid(token)
+    next_login = time.monotonic()
+    with httpx.Client(base_url=ecosystem.customers.url + "/api/1/customers", timeout=30) as client:
+        while time.monotonic() < deadline:
+            if time.monotonic() >= next_login:
+                token = ecosystem.token(*VIEWER)
+                kids.add(_kid(token))
+                next_login = time.monotonic() + 0.5
+            if not rotated:
+                response = httpx.post(
+                    ecosystem.auth.url + "/api/1/admin/keys/rotate",
+                    timeout=30,
+                    headers={"Authorization": f"Bearer {ecosystem.admin_token()}"},
+                )
+                assert response.status_code in (200, 201, 202), response.text
+                rotated = True
+            statuses.append(
+                client.get("", params={"limit": 1}, headers={"Authorization": f"Bearer {token}"}).status_code
+            )
+            if len(kids - {first_kid}) and statuses.count(200) > 50 and _kid(token) != first_kid:
+                # the new key has signed tokens that were used; run a little longer, then stop
+                deadline = min(deadline, time.monotonic() + 2)
+    assert kids - {first_kid}, "the new key never started signing"
+    assert set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
