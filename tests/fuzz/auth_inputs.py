@@ -3,8 +3,9 @@
 Random UUIDs and names only ever meet 404, and random forms only ``invalid_request``; these hooks
 add, next to what schemathesis generates: identifiers of users, roles and clients seeded before
 the run, account documents with hostile but valid addresses, and token requests with real
-credentials. The bootstrap admin, its role and the ``first-party`` client are never offered: the
-fuzzer must not lock the suite out of its own tokens.
+credentials. DELETE is steered to spare ones, so the others outlive it for the operations after.
+The bootstrap admin, its role and the ``first-party`` client are never offered: the fuzzer must
+not lock the suite out of its own tokens.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ __all__ = ["Seeded", "install", "seed"]
 
 PASSWORD = "quiet orchard bicycle lantern 3"
 USER_EMAILS = ("fuzz.agent@example.com", "fuzz.viewer@example.com")
+SPARE_EMAILS = ("fuzz.spare1@example.com", "fuzz.spare2@example.com")
 ROLES = ("agent", "viewer", "fuzz-role")
+SPARE_ROLE = "fuzz-spare-role"
 CLIENT = "fuzz-client"
+SPARE_CLIENT = "fuzz-spare-client"
 _LOCAL_PARTS = ["o'brien", "100%sure", "under_score", "jöhn.dœ", "😀", "a\u200fb", "a\\b", "x" * 70]
 
 
@@ -30,6 +34,7 @@ class Seeded:
     """What exists when fuzzing starts; filled by ``seed`` (the hooks read it when they draw)."""
 
     user_ids: list[str] = field(default_factory=list)
+    spare_user_ids: list[str] = field(default_factory=list)
     client_secret: str = ""
 
 
@@ -42,11 +47,14 @@ def seed(base_url: str, admin: dict[str, str]) -> Seeded:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
-    post("/api/1/admin/roles", {"name": "fuzz-role", "scopes": ["customers:read"], "description": "fuzzed"})
-    for email, role in zip(USER_EMAILS, ROLES, strict=False):
-        SEEDED.user_ids.append(
-            str(post("/api/1/admin/users", {"email": email, "password": PASSWORD, "roles": [role]})["id"])
-        )
+    for role in ("fuzz-role", SPARE_ROLE):
+        post("/api/1/admin/roles", {"name": role, "scopes": ["customers:read"], "description": "fuzzed"})
+    for emails, ids in ((USER_EMAILS, SEEDED.user_ids), (SPARE_EMAILS, SEEDED.spare_user_ids)):
+        for email, role in zip(emails, ROLES, strict=False):
+            ids.append(
+                str(post("/api/1/admin/users", {"email": email, "password": PASSWORD, "roles": [role]})["id"])
+            )
+    post("/api/1/admin/clients", {"client_id": SPARE_CLIENT, "client_name": "spare"})
     client = post(
         "/api/1/admin/clients",
         {
@@ -60,20 +68,25 @@ def seed(base_url: str, admin: dict[str, str]) -> Seeded:
     return SEEDED
 
 
-def _existing(name: str) -> st.SearchStrategy[str] | None:
+def _existing(name: str, deleting: bool) -> st.SearchStrategy[str] | None:
     if name == "user_id" and SEEDED.user_ids:
-        return st.sampled_from(SEEDED.user_ids)
-    if name in ("name", "role"):
+        return st.sampled_from(SEEDED.spare_user_ids if deleting else SEEDED.user_ids)
+    if name == "name":
+        return st.just(SPARE_ROLE) if deleting else st.sampled_from(ROLES)
+    if name == "role":
         return st.sampled_from(ROLES)
     if name == "client_id":
-        return st.just(CLIENT)
+        return st.just(SPARE_CLIENT if deleting else CLIENT)
     return None
 
 
 def _path_parameters(context: HookContext, parameters: dict[str, Any] | None) -> st.SearchStrategy[Any]:
     if not parameters:
         return st.just(parameters)
-    choices = {name: _existing(name) for name in parameters}
+    assert context.operation is not None
+    # Removing a role from a user is not deleting anything the later operations need.
+    deleting = context.operation.method.upper() == "DELETE" and not context.operation.path.endswith("{role}")
+    choices = {name: _existing(name, deleting) for name in parameters}
     steered = st.fixed_dictionaries(
         {
             name: strategy if strategy is not None else st.just(parameters[name])
