@@ -10,16 +10,33 @@ stack can stop the services first and the data stores after them.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["EmbeddedPostgres", "EmbeddedRedis", "free_port"]
+__all__ = ["EmbeddedPostgres", "EmbeddedRedis", "free_port", "stop_with_parent"]
+
+
+def stop_with_parent(sig: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to send ``sig`` to the child when its parent dies, so a
+    supervisor killed outright (SIGKILL) leaves no server behind; elsewhere, nothing."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def set_parent_death_signal() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, sig, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+    return set_parent_death_signal
 
 
 def free_port() -> int:
@@ -109,6 +126,7 @@ class EmbeddedPostgres:
                 stderr=subprocess.STDOUT,
                 user=self._user,
                 process_group=0 if self.own_process_group else None,
+                preexec_fn=stop_with_parent(signal.SIGINT),  # fast shutdown
             )
         _wait_for_port(self.port, self.process, "PostgreSQL", log, timeout)
         self._wait_accepting(bin_dir, timeout)
@@ -231,6 +249,7 @@ class EmbeddedRedis:
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 process_group=0 if self.own_process_group else None,
+                preexec_fn=stop_with_parent(signal.SIGTERM),
             )
         _wait_for_port(self.port, self.process, "Redis", log, timeout)
         return self.url

@@ -23,7 +23,7 @@ from types import FrameType
 import httpx
 
 from shared.devstack.databases import create_database, with_database
-from shared.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
+from shared.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, stop_with_parent
 
 __all__ = ["Stack", "main"]
 
@@ -107,7 +107,11 @@ class Stack:
     def start_services(self, envs: dict[str, dict[str, str]]) -> None:
         for module, env in envs.items():
             self.services[module] = subprocess.Popen(
-                [sys.executable, "-m", module, "serve"], env=env, cwd=ROOT, process_group=0
+                [sys.executable, "-m", module, "serve"],
+                env=env,
+                cwd=ROOT,
+                process_group=0,
+                preexec_fn=stop_with_parent(signal.SIGTERM),
             )
 
     def wait_ready(self, envs: dict[str, dict[str, str]], timeout: float = 90.0) -> None:
@@ -196,6 +200,9 @@ def main() -> int:
         stop_requested = True
         raise KeyboardInterrupt
 
+    # Installed explicitly: a shell starting `make run` in the background hands its children
+    # SIGINT ignored, and Python then never raises KeyboardInterrupt on Ctrl-C.
+    signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     data_dir = Path(os.environ.get("DEVSTACK_DATA_DIR", ROOT / ".data")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)

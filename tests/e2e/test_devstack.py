@@ -45,6 +45,9 @@ class Stack:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # As a shell's background job gets it (fresh-clone-check runs `make run &`):
+                # SIGINT inherited as ignored. Ctrl-C must still stop everything.
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
             )
 
     @property
