@@ -28,7 +28,8 @@ __all__ = ["EmbeddedPostgres", "EmbeddedRedis", "free_port", "stop_with_parent"]
 
 def stop_with_parent(sig: int) -> Callable[[], None] | None:
     """A ``preexec_fn`` asking Linux to send ``sig`` to the child when its parent dies, so a
-    supervisor killed outright (SIGKILL) leaves no server behind; elsewhere, nothing."""
+    supervisor killed outright (SIGKILL) leaves no server behind; elsewhere, nothing. Linux
+    sends it when the starting *thread* ends: start such children from a long-lived thread."""
     if not sys.platform.startswith("linux"):
         return None
 
@@ -126,7 +127,9 @@ class EmbeddedPostgres:
                 stderr=subprocess.STDOUT,
                 user=self._user,
                 process_group=0 if self.own_process_group else None,
-                preexec_fn=stop_with_parent(signal.SIGINT),  # fast shutdown
+                # Only for the stack (started from its main thread): Linux ties the parent-death
+                # signal to the starting *thread*, and tests start servers from worker threads.
+                preexec_fn=stop_with_parent(signal.SIGINT) if self.own_process_group else None,
             )
         _wait_for_port(self.port, self.process, "PostgreSQL", log, timeout)
         self._wait_accepting(bin_dir, timeout)
@@ -249,7 +252,7 @@ class EmbeddedRedis:
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 process_group=0 if self.own_process_group else None,
-                preexec_fn=stop_with_parent(signal.SIGTERM),
+                preexec_fn=stop_with_parent(signal.SIGTERM) if self.own_process_group else None,
             )
         _wait_for_port(self.port, self.process, "Redis", log, timeout)
         return self.url
