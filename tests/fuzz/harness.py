@@ -43,9 +43,8 @@ FAILURE_LOG: dict[str, str] = {}
 class Operations:
     """A schema's operations; ``each`` makes a test one pytest item per operation (typed for mypy)."""
 
-    def __init__(self, document: dict[str, Any], *, allow_nul: bool = True) -> None:
+    def __init__(self, document: dict[str, Any]) -> None:
         self.schema = schemathesis.openapi.from_dict(document)
-        self.schema.config.generation.update(allow_x00=allow_nul)
 
     def each(self, test: T) -> T:
         return cast(T, self.schema.parametrize()(test))

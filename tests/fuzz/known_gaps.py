@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-__all__ = ["KNOWN_GAPS", "NUL_REACHES_POSTGRES", "known_gap_outcome"]
+__all__ = ["KNOWN_GAPS", "known_gap_outcome"]
 
 _415 = "415 (a body without a JSON Content-Type, e.g. none at all) is answered but not documented"
 _400 = (
@@ -35,11 +35,6 @@ KNOWN_GAPS: dict[str, str] = {
     "GET /api/1/admin/audit-events": _400,
 }
 """``"METHOD /path"`` -> why its conformance test fails (the first gap found; there may be more)."""
-
-NUL_REACHES_POSTGRES = (
-    "U+0000 in text that reaches PostgreSQL answers 500 in the auth service "
-    "(tests/auth_service/test_hostile_text.py); its fuzzing generates no NUL until that is fixed"
-)
 
 
 def known_gap_outcome(item: pytest.Item, report: pytest.TestReport) -> None:

@@ -12,12 +12,11 @@ from tests.fuzz import auth_inputs
 from tests.fuzz.checks import CONFORMANCE, ROBUSTNESS
 from tests.fuzz.documents import auth_document
 from tests.fuzz.harness import DOCUMENTED, LONG, QUICK, Operations, fuzz
-from tests.fuzz.known_gaps import NUL_REACHES_POSTGRES
 from tests.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
-operations = Operations(auth_document(), allow_nul=not NUL_REACHES_POSTGRES)
+operations = Operations(auth_document())
 auth_inputs.install(operations.schema)
 
 
