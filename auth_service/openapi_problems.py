@@ -11,6 +11,8 @@ from typing import Any
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 
+from shared.http.problems import problem_responses
+
 __all__ = ["ADMIN_ERRORS", "BEARER_ERRORS", "problems"]
 
 
@@ -36,15 +38,7 @@ _DESCRIPTIONS = {
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(
-            Problem,
-            description=_DESCRIPTIONS[status],
-            media_type="application/problem+json",
-            generate_examples=False,
-        )
-        for status in statuses
-    }
+    return problem_responses(Problem, _DESCRIPTIONS, statuses)
 
 
 BEARER_ERRORS = problems(401, 403, 503)

@@ -15,6 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 
 from customer_service.customers.schemas import FieldError
+from shared.http.problems import problem_responses
 
 __all__ = ["BEARER", "ETAG", "LINK", "LOCATION", "NOT_MODIFIED", "components", "problems"]
 
@@ -47,15 +48,7 @@ _DESCRIPTIONS = {
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(
-            Problem,
-            description=_DESCRIPTIONS[status],
-            media_type="application/problem+json",
-            generate_examples=False,
-        )
-        for status in (*statuses, 401, 403, 503)
-    }
+    return problem_responses(Problem, _DESCRIPTIONS, (*statuses, 401, 403, 503))
 
 
 NOT_MODIFIED = ResponseSpec(

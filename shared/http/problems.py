@@ -10,11 +10,13 @@ body says nothing about the cause).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
 import asyncpg
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -24,7 +26,7 @@ from litestar.plugins.problem_details import (
 from shared.db.pool import DatabaseUnavailable
 from shared.logs import request_id_var
 
-__all__ = ["ProblemError", "problem_details_plugin"]
+__all__ = ["ProblemError", "problem_details_plugin", "problem_responses"]
 
 log = logging.getLogger(__name__)
 
@@ -151,3 +153,18 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
             },
         )
     )
+
+
+def problem_responses(
+    model: type, descriptions: Mapping[int, str], statuses: Iterable[int]
+) -> dict[int, ResponseSpec]:
+    """OpenAPI ``responses`` declaring problem+json answers, one description per status."""
+    return {
+        status: ResponseSpec(
+            model,
+            description=descriptions[status],
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for status in statuses
+    }
