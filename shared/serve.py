@@ -9,6 +9,7 @@ process can take the port. uvicorn (uvloop + httptools) was chosen over granian 
 from __future__ import annotations
 
 import errno
+import gc
 import socket
 import sys
 
@@ -38,6 +39,20 @@ def bind_socket(host: str, port: int, port_variable: str) -> socket.socket:
     return sock
 
 
+def freeze_startup_objects() -> None:
+    """Move everything built so far (modules, the app, its routes and schemas) out of the garbage
+    collector's reach.
+
+    These objects live as long as the process, yet every full collection walked all of them: about
+    85 ms for the customer service, a pause that every request in flight waited out, and the whole
+    of its p99 latency under load (``bench/customer_peers.sh``). Frozen, a full collection only walks
+    what was allocated since, and takes well under a millisecond. Instagram's and the CPython docs'
+    recipe: collect first, so no garbage is frozen with them.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def serve(app: Litestar, sock: socket.socket, *, log_level: str, graceful_timeout: int = 20) -> None:
     """Serve until SIGINT/SIGTERM; in-flight requests drain for up to ``graceful_timeout`` s."""
     config = uvicorn.Config(
@@ -53,6 +68,7 @@ def serve(app: Litestar, sock: socket.socket, *, log_level: str, graceful_timeou
         proxy_headers=False,
     )
     server = uvicorn.Server(config)
+    freeze_startup_objects()
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(3)

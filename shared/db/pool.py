@@ -52,7 +52,7 @@ async def _rollback_unfinished(conn: asyncpg.Connection) -> None:
 class PostgresPool:
     """Holds the service's pool; ``acquire()`` maps connection failures to ``DatabaseUnavailable``."""
 
-    __slots__ = ("_dsn", "_full_reset", "_lock", "_max_size", "_min_size", "_pool", "_timeout")
+    __slots__ = ("_dsn", "_full_reset", "_gate", "_lock", "_max_size", "_min_size", "_pool", "_timeout")
 
     def __init__(
         self,
@@ -74,6 +74,10 @@ class PostgresPool:
         self._timeout = timeout
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
+        # First come, first served: asyncpg's pool hands a released connection to whichever
+        # coroutine asks next, so under load a request could lose that race again and again
+        # (p99 three times the median in bench/customer_peers.sh). asyncio.Semaphore is FIFO.
+        self._gate = asyncio.Semaphore(max_size)
 
     async def open(self) -> None:
         """Try once to open the pool; on failure the next ``acquire()`` tries again."""
@@ -110,10 +114,35 @@ class PostgresPool:
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
         pool = await self._ensure_pool()
+        gate = self._gate
         try:
-            async with pool.acquire(timeout=self._timeout) as conn:
+            if gate.locked():
+                # Every connection is busy: wait in line, at most ``timeout`` (then 503). Armed
+                # only here: a timer per request costs more than the query on the fast path.
+                async with asyncio.timeout(self._timeout):
+                    await gate.acquire()
+            else:
+                await gate.acquire()  # returns at once
+            try:
+                # Never waits: the gate admits no more holders than the pool has. Opening a new
+                # connection is bounded by the pool's connect timeout.
+                conn = await pool.acquire()
+            except BaseException:
+                gate.release()
+                raise
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise DatabaseUnavailable(type(exc).__name__) from exc
+            raise
+        try:
+            try:
                 # A pool proxy forwards every Connection method; callers type against Connection.
                 yield cast(asyncpg.Connection, conn)
+            finally:
+                try:
+                    await pool.release(conn)
+                finally:
+                    gate.release()
         except Exception as exc:
             if is_connection_error(exc):
                 raise DatabaseUnavailable(type(exc).__name__) from exc
