@@ -7,25 +7,30 @@ repeated digit pass that check yet are never issued, so they are refused too.
 
 from __future__ import annotations
 
+import operator
 import re
 
 __all__ = ["InvalidCpf", "format_cpf", "is_valid_cpf", "parse_cpf"]
 
 _DIGITS = re.compile(r"[0-9]{11}")
 _PRINTED = re.compile(r"([0-9]{3})\.([0-9]{3})\.([0-9]{3})-([0-9]{2})")
+_FIRST_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+_SECOND_WEIGHTS = (11, 10, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
 class InvalidCpf(ValueError):
     """The text is not a valid CPF; the message says why, for the client."""
 
 
+def _check_digit(digits: list[int], weights: tuple[int, ...]) -> int:
+    rest = sum(map(operator.mul, digits, weights)) * 10 % 11
+    return 0 if rest == 10 else rest
+
+
 def _check_digits(first9: str) -> str:
     digits = [ord(c) - 48 for c in first9]
-    for first_weight in (10, 11):
-        total = sum(d * w for d, w in zip(digits, range(first_weight, 1, -1), strict=False))
-        rest = total * 10 % 11
-        digits.append(0 if rest == 10 else rest)
-    return f"{digits[9]}{digits[10]}"
+    digits.append(_check_digit(digits, _FIRST_WEIGHTS))
+    return f"{digits[9]}{_check_digit(digits, _SECOND_WEIGHTS)}"
 
 
 def is_valid_cpf(digits: str) -> bool:

@@ -8,9 +8,9 @@ logged and carry ``X-Request-ID`` too. A caller-supplied id is kept when it look
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 from litestar.enums import ScopeType
@@ -42,7 +42,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_id(scope) or os.urandom(16).hex()  # uuid4().hex's shape, a third of its cost
         token = request_id_var.set(request_id)
         header = (b"x-request-id", request_id.encode())
         status = 500
