@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from auth_service.audit.controllers import AdminAuditController
 from auth_service.audit.service import AuditTrail
 from auth_service.clients.controllers import AdminClientsController
+from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.service import ClientService
 from auth_service.discovery.controllers import discovery_handlers, userinfo
 from auth_service.discovery.documents import ServerMetadata
@@ -67,7 +68,11 @@ PUBLIC_PATHS = [r"^/oauth/", r"^/\.well-known/", r"^/healthz$", r"^/readyz$", r"
 def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -> Litestar:
     """``kek`` defaults to the one the settings name (raises ``KeyEncryptionKeyError`` if none)."""
     kek = kek or KeyEncryptionKey.from_settings(settings.key_encryption_key, settings.key_encryption_key_file)
-    pool = PostgresPool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    # Nothing here leaves session state on a connection (transaction-scoped advisory locks only, no
+    # SET, no LISTEN): no full reset, a second round trip, per release.
+    pool = PostgresPool(
+        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, full_reset=False
+    )
     redis = Redis.from_url(settings.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
     deny_list = DenyList(redis, settings.redis_prefix)
     signing_keys = SigningKeys(pool, kek, settings, on_rotation=lambda trigger: metrics.key_rotation(trigger))
@@ -190,6 +195,7 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
     install_request_log(app)
     install_request_metrics(app, metrics)
     install_tracing(app, "auth-service")  # outermost: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+    clients = ClientDirectory(pool, ttl=settings.client_cache_ttl)
     state: dict[str, Any] = {
         "settings": settings,
         "metrics": metrics,
@@ -205,16 +211,17 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
             issuer,
             audit,
             revocations,
+            clients,
             login_guard=throttles.login,
             on_login_failure=metrics.login_failure,
         ),
         "token_inspection": TokenInspection(
-            pool, verifier, revocations, audit, introspection_limiter=throttles.introspection
+            pool, verifier, revocations, audit, clients, introspection_limiter=throttles.introspection
         ),
         "session_service": sessions,
         "user_service": UserService(pool, hashing, policy, sessions, audit),
         "role_service": RoleService(pool, settings.scopes_supported, audit),
-        "client_service": ClientService(pool, settings.scopes_supported, audit),
+        "client_service": ClientService(pool, settings.scopes_supported, audit, clients),
         "password_hashing": hashing,
         "throttles": throttles,
         "client_addresses": ClientAddresses(settings.trusted_proxies),

@@ -47,6 +47,10 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     """Largest request body accepted (413 above it)."""
     max_header_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 16 * 1024
     """Largest total size of the request headers (431 above it); a bearer token needs under 2 KiB."""
+    client_cache_ttl: Annotated[float, msgspec.Meta(ge=0, le=300)] = 5.0
+    """Seconds a replica keeps an OAuth client's record (secret digest, grants, scopes) after reading
+    it; a change applies at once on the replica that made it, within this time on the others. 0
+    reads the database on every token request."""
     oauth_max_params: Annotated[int, msgspec.Meta(ge=4, le=1000)] = 32
     """Most parameters in an OAuth form (``/oauth/token``, ``/revoke``, ``/introspect``); more is
     ``invalid_request``."""

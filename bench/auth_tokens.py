@@ -107,7 +107,8 @@ class Server:
             "AUTH_REDIS_PREFIX": f"bench:{self.name}:",
             "AUTH_KEY_ENCRYPTION_KEY": kek,
             "AUTH_SIGNING_ALG": alg,
-            "AUTH_LOG_LEVEL": "warning",
+            "AUTH_LOG_LEVEL": "info",
+            "AUTH_LOG_FORMAT": "json",
             "AUTH_BOOTSTRAP_ADMIN_EMAIL": EMAIL,
             "AUTH_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
         }

@@ -91,6 +91,7 @@ def configure_logging(level: str, log_format: str = "auto") -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
+    logging._srcfile = None  # nor the caller's file and line: no stack walk per record
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_TextFormatter() if use_text else JsonFormatter())
     root = logging.getLogger()

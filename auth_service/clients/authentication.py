@@ -13,9 +13,8 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
-import asyncpg
-
-from auth_service.clients.repository import ClientRecord, ClientRepository
+from auth_service.clients.directory import ClientDirectory
+from auth_service.clients.repository import ClientRecord
 from auth_service.random_secrets import digest, digests_match
 from auth_service.tokens.errors import OAuthError, invalid_request
 
@@ -44,14 +43,13 @@ def _basic_credentials(authorization: str) -> tuple[str, str]:
 
 
 class ClientAuthenticator:
-    __slots__ = ("_repo",)
+    __slots__ = ("_clients",)
 
-    def __init__(self) -> None:
-        self._repo = ClientRepository()
+    def __init__(self, clients: ClientDirectory) -> None:
+        self._clients = clients
 
     async def authenticate(
         self,
-        conn: asyncpg.Connection,
         authorization: str | None,
         form: dict[str, str],
         *,
@@ -69,7 +67,7 @@ class ClientAuthenticator:
             secret = form.get("client_secret")
         if not client_id:
             raise _invalid_client("Client authentication is required.")
-        client = await self._repo.get(conn, client_id)
+        client = await self._clients.get(client_id)
         if client is None:
             digests_match(secret or "", _UNKNOWN_CLIENT_DIGEST)  # same work as for a known client
             raise _invalid_client()

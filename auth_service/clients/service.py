@@ -7,6 +7,7 @@ import secrets
 import asyncpg
 
 from auth_service.audit.service import Actor, AuditTrail
+from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.repository import ClientRecord, ClientRepository
 from auth_service.clients.schemas import Client, ClientCreate, ClientUpdate, ClientWithSecret
 from auth_service.errors import Conflict, InvalidField, NotFound
@@ -41,10 +42,14 @@ def _with_secret(record: ClientRecord, secret: str | None) -> ClientWithSecret:
 
 
 class ClientService:
-    __slots__ = ("_audit", "_clients", "_pool", "_scopes")
+    __slots__ = ("_audit", "_clients", "_directory", "_pool", "_scopes")
 
-    def __init__(self, pool: PostgresPool, scopes_supported: list[str], audit: AuditTrail) -> None:
+    def __init__(
+        self, pool: PostgresPool, scopes_supported: list[str], audit: AuditTrail, directory: ClientDirectory
+    ) -> None:
+        """``directory``: what the OAuth endpoints read clients through, told of every change."""
         self._pool = pool
+        self._directory = directory
         self._scopes = frozenset(scopes_supported)
         self._audit = audit
         self._clients = ClientRepository()
@@ -131,6 +136,7 @@ class ClientService:
                 },
                 conn=conn,
             )
+        self._directory.forget(client_id)  # after the commit: a read from now on sees the change
         return to_client(record)
 
     async def rotate_secret(self, client_id: str, actor: Actor) -> ClientWithSecret:
@@ -145,6 +151,7 @@ class ClientService:
             await self._audit.record(
                 "client.secret_rotate", actor, target_type="client", target_id=client_id, conn=conn
             )
+        self._directory.forget(client_id)
         return _with_secret(record, secret)
 
     async def delete(self, client_id: str, actor: Actor) -> None:
@@ -154,3 +161,4 @@ class ClientService:
             await self._audit.record(
                 "client.delete", actor, target_type="client", target_id=client_id, conn=conn
             )
+        self._directory.forget(client_id)

@@ -11,6 +11,7 @@ counting single addresses would give an attacker 2^64 fresh ones.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from typing import Any
@@ -23,6 +24,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 UNKNOWN = "unknown"
 
 
+@functools.lru_cache(maxsize=4096)  # parsed on every token request; a few clients send most of them
 def _parse(text: str) -> IPAddress | None:
     try:
         address = ipaddress.ip_address(text.strip())

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.authentication import ClientAuthenticator
+from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.repository import ClientRecord
 from auth_service.passwords.hashing import PasswordHashing
 from auth_service.settings import AuthSettings
@@ -30,7 +31,7 @@ Grant = Callable[[ClientRecord, dict[str, str], Actor], Awaitable[TokenResponse]
 
 
 class TokenService:
-    __slots__ = ("_clients", "_grants", "_issuer", "_pool")
+    __slots__ = ("_clients", "_grants", "_issuer")
 
     def __init__(
         self,
@@ -40,13 +41,13 @@ class TokenService:
         issuer: AccessTokenIssuer,
         audit: AuditTrail,
         revocations: AccessRevocations,
+        clients: ClientDirectory,
         *,
         login_guard: LoginGuard | None = None,
         on_login_failure: Callable[[str], None] | None = None,
     ) -> None:
-        self._pool = pool
         self._issuer = issuer
-        self._clients = ClientAuthenticator()
+        self._clients = ClientAuthenticator(clients)
         guard = login_guard or NoLoginGuard()
         self._grants: dict[str, Grant] = {
             "password": PasswordGrant(pool, settings, hashing, issuer, audit, guard, on_login_failure),
@@ -63,8 +64,7 @@ class TokenService:
         grant = self._grants.get(grant_type)
         if grant is None:
             raise OAuthError("unsupported_grant_type", f"The grant type {grant_type!r} is not supported.")
-        async with self._pool.acquire() as conn:
-            client = await self._clients.authenticate(conn, authorization, form)
+        client = await self._clients.authenticate(authorization, form)
         if grant_type not in client.grant_types:
             raise OAuthError("unauthorized_client", f"This client may not use the {grant_type} grant.")
         return await grant(client, form, Actor(id=client.client_id, source_ip=source_ip))

@@ -12,6 +12,7 @@ from typing import Any
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.authentication import ClientAuthenticator
+from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.repository import ClientRecord
 from auth_service.random_secrets import digest
 from auth_service.throttling.window import SlidingWindowLimiter
@@ -40,6 +41,7 @@ class TokenInspection:
         verifier: TokenVerifier,
         revocations: AccessRevocations,
         audit: AuditTrail,
+        clients: ClientDirectory,
         *,
         introspection_limiter: SlidingWindowLimiter | None = None,
     ) -> None:
@@ -51,16 +53,13 @@ class TokenInspection:
         self._verifier = verifier
         self._revocations = revocations
         self._audit = audit
-        self._clients = ClientAuthenticator()
+        self._clients = ClientAuthenticator(clients)
         self._families = FamilyRepository()
 
     async def _client_and_token(
         self, form: dict[str, str], authorization: str | None, *, confidential_only: bool
     ) -> tuple[ClientRecord, str]:
-        async with self._pool.acquire() as conn:
-            client = await self._clients.authenticate(
-                conn, authorization, form, confidential_only=confidential_only
-            )
+        client = await self._clients.authenticate(authorization, form, confidential_only=confidential_only)
         token = form.get("token")
         if token is None:
             raise invalid_request("The token parameter is missing.")

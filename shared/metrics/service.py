@@ -77,6 +77,7 @@ class ServiceMetrics:
             "grant_type",
             "outcome",
         )
+        self._token_request_children: dict[tuple[str, str], Counter] = {}
         for grant in GRANT_TYPES:  # present from the start, so rate() sees the first issuance
             self._token_requests.labels(grant, "issued")
         self._login_failures = counter("auth_login_failures", "Failed password logins by reason.", "reason")
@@ -106,7 +107,14 @@ class ServiceMetrics:
     # ------------------------------------------------------------------ events
     def token_request(self, grant_type: str, outcome: str) -> None:
         """``outcome`` is ``issued`` or the RFC 6749 error code answered."""
-        self._token_requests.labels(grant_type, outcome).inc()
+        # One labelled child per (grant, outcome), looked up without prometheus-client's lock: the
+        # token endpoint's hot path. Both labels come from small fixed sets.
+        child = self._token_request_children.get((grant_type, outcome))
+        if child is None:
+            child = self._token_request_children[(grant_type, outcome)] = self._token_requests.labels(
+                grant_type, outcome
+            )
+        child.inc()
 
     def login_failure(self, reason: str) -> None:
         self._login_failures.labels(reason).inc()
