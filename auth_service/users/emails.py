@@ -7,6 +7,7 @@ in the local part also name the same account.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
@@ -20,6 +21,9 @@ class InvalidEmail(ValueError):
     pass
 
 
+# A login normalises its username three times (throttle keys before and after, account lookup):
+# email-validator is a tenth of the event loop's work per login. Failures are not cached.
+@functools.lru_cache(maxsize=1024)
 def normalise_email(email: str) -> str:
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidEmail(f"The email address must be at most {MAX_EMAIL_LENGTH} characters long.")
