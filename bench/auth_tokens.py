@@ -6,7 +6,8 @@ Prints, side by side in one run (real HTTP to the real process on 127.0.0.1, bou
 - refresh_token and client_credentials tokens/s for RS256, ES256 and EdDSA, per server core
   (goals per core: refresh >= 600/s, client_credentials >= 1,200/s).
 "Per core" divides by the server process's CPU share over the run (user + system time / wall),
-so the load generator sharing the machine does not flatter or hide anything.
+so the load generator sharing the machine does not flatter or hide anything. The server runs as
+deployed: access log at info, JSON, to a file.
 
 Run: .venv/bin/python -m bench.auth_tokens   [BENCH_SECONDS=8 BENCH_CONNECTIONS=16]
 Uses BENCH_DATABASE_URL / BENCH_REDIS_URL (server URLs) when set, else embedded servers.
