@@ -11,7 +11,7 @@ from litestar.params import Body, FromPath, Parameter
 from auth_service.actors import request_actor
 from auth_service.clients.schemas import Client, ClientCreate, ClientUpdate, ClientWithSecret
 from auth_service.clients.service import ClientService
-from auth_service.openapi_problems import ADMIN_ERRORS
+from auth_service.openapi_problems import ADMIN_BODY_ERRORS, ADMIN_ERRORS
 
 __all__ = ["AdminClientsController"]
 
@@ -38,7 +38,7 @@ class AdminClientsController(Controller):
     @post(
         "/",
         operation_id="adminCreateClient",
-        responses=ADMIN_ERRORS,
+        responses=ADMIN_BODY_ERRORS,
         summary="Register a client; the secret is shown only here",
     )
     async def create_client(
@@ -60,7 +60,7 @@ class AdminClientsController(Controller):
     @patch(
         "/{client_id:str}",
         operation_id="adminUpdateClient",
-        responses=ADMIN_ERRORS,
+        responses=ADMIN_BODY_ERRORS,
         summary="Change name, grant types or scope",
     )
     async def update_client(

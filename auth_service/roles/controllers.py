@@ -9,7 +9,7 @@ from litestar.datastructures import State
 from litestar.params import Body, FromPath
 
 from auth_service.actors import request_actor
-from auth_service.openapi_problems import ADMIN_ERRORS
+from auth_service.openapi_problems import ADMIN_BODY_ERRORS, ADMIN_ERRORS
 from auth_service.roles.schemas import Role, RoleCreate, RoleUpdate
 from auth_service.roles.service import RoleService
 
@@ -25,7 +25,7 @@ class AdminRolesController(Controller):
         roles: RoleService = state.role_service
         return await roles.all()
 
-    @post("/", operation_id="adminCreateRole", responses=ADMIN_ERRORS, summary="Create a role")
+    @post("/", operation_id="adminCreateRole", responses=ADMIN_BODY_ERRORS, summary="Create a role")
     async def create_role(
         self, request: Request[Any, Any, State], state: State, data: Annotated[RoleCreate, Body()]
     ) -> Role:
@@ -40,7 +40,7 @@ class AdminRolesController(Controller):
     @patch(
         "/{name:str}",
         operation_id="adminUpdateRole",
-        responses=ADMIN_ERRORS,
+        responses=ADMIN_BODY_ERRORS,
         summary="Rename a role or change its scopes",
     )
     async def update_role(

@@ -11,7 +11,7 @@ from litestar.params import Body, FromPath, FromQuery, Parameter
 
 from auth_service.actors import request_actor
 from auth_service.errors import NotFound
-from auth_service.openapi_problems import ADMIN_ERRORS
+from auth_service.openapi_problems import ADMIN_BODY_ERRORS, ADMIN_ERRORS
 from auth_service.roles.service import RoleService
 from auth_service.tokens.families import Family
 from auth_service.tokens.sessions import SessionService
@@ -42,7 +42,7 @@ class AdminUsersController(Controller):
     @post(
         "/",
         operation_id="adminCreateUser",
-        responses=ADMIN_ERRORS,
+        responses=ADMIN_BODY_ERRORS,
         summary="Create a user (password policy applies)",
     )
     async def create_user(
@@ -59,7 +59,7 @@ class AdminUsersController(Controller):
     @patch(
         "/{user_id:uuid}",
         operation_id="adminUpdateUser",
-        responses=ADMIN_ERRORS,
+        responses=ADMIN_BODY_ERRORS,
         summary="Change email, status or roles",
     )
     async def update_user(
@@ -111,7 +111,7 @@ class AdminUsersController(Controller):
     @post(
         "/{user_id:uuid}/password",
         operation_id="adminResetPassword",
-        responses=ADMIN_ERRORS,
+        responses=ADMIN_BODY_ERRORS,
         summary="Set a new password; ends every session",
         status_code=204,
     )

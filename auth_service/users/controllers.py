@@ -53,7 +53,7 @@ class RegistrationController(Controller):
         operation_id="register",
         summary="Self-registration (when enabled): a new account with the viewer role",
         opt={"exclude_from_auth": True},
-        responses=problems(403, 409, 422, 429, 503),
+        responses=problems(400, 403, 409, 413, 415, 422, 429, 503),
     )
     async def register(
         self, request: Request[Any, Any, State], state: State, data: Annotated[Registration, Body()]
@@ -76,7 +76,7 @@ class SelfServiceController(Controller):
     tags = ["Users"]
     security = [{"bearer": []}]
 
-    @get("/", operation_id="getMe", summary="The token's user")
+    @get("/", operation_id="getMe", summary="The token's user", responses=problems(401, 403, 404, 503))
     async def me(self, request: Request[Any, Any, State], state: State) -> User:
         users: UserService = state.user_service
         return await users.get(_user_id(request))
@@ -86,7 +86,7 @@ class SelfServiceController(Controller):
         operation_id="changeMyPassword",
         summary="Change your password; your other sessions end",
         status_code=204,
-        responses=problems(401, 403, 422, 429, 503),
+        responses=problems(400, 401, 403, 413, 415, 422, 429, 503),
     )
     async def change_password(
         self, request: Request[Any, Any, State], state: State, data: Annotated[PasswordChange, Body()]
