@@ -68,11 +68,7 @@ PUBLIC_PATHS = [r"^/oauth/", r"^/\.well-known/", r"^/healthz$", r"^/readyz$", r"
 def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -> Litestar:
     """``kek`` defaults to the one the settings name (raises ``KeyEncryptionKeyError`` if none)."""
     kek = kek or KeyEncryptionKey.from_settings(settings.key_encryption_key, settings.key_encryption_key_file)
-    # Nothing here leaves session state on a connection (transaction-scoped advisory locks only, no
-    # SET, no LISTEN): no full reset, a second round trip, per release.
-    pool = PostgresPool(
-        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, full_reset=False
-    )
+    pool = PostgresPool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     redis = Redis.from_url(settings.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
     deny_list = DenyList(redis, settings.redis_prefix)
     signing_keys = SigningKeys(pool, kek, settings, on_rotation=lambda trigger: metrics.key_rotation(trigger))

@@ -19,8 +19,6 @@ import asyncio
 import base64
 import os
 import secrets
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,6 +37,7 @@ from bench.auth_oidc_peer import OidcPeer, peer_available
 from shared.db.migrate import apply_migrations
 from shared.devstack.databases import create_database, drop_database
 from shared.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
+from tests.ecosystem import bootstrap_admin
 from tests.processes import ServiceProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,13 +112,7 @@ class Server:
             "AUTH_BOOTSTRAP_ADMIN_EMAIL": EMAIL,
             "AUTH_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
         }
-        subprocess.run(
-            [sys.executable, "-m", "auth_service", "users", "bootstrap-admin"],
-            env={**os.environ, **self.env},
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
+        bootstrap_admin(self.env)
         self.process = ServiceProcess("auth_service", self.env, log_dir).start()
         assert self.process.process is not None
         self.ps = psutil.Process(self.process.process.pid)

@@ -43,10 +43,7 @@ UNAUTHENTICATED = ["^/healthz$", "^/readyz$", "^/metrics$", "^/schema"]
 
 
 def create_app(settings: CustomerSettings, key_source: KeySource | None = None) -> Litestar:
-    # Nothing here leaves session state on a connection (SET LOCAL only): no full reset per release.
-    pool = PostgresPool(
-        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, full_reset=False
-    )
+    pool = PostgresPool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     metrics = ServiceMetrics("customer-service")
     metrics.watch_db_pool(lambda: pool.stats, settings.db_pool_max)
     jwks: JwksCache | None = None

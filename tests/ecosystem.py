@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
 
+from shared.devstack.databases import create_database, drop_database
 from tests.conftest import ROOT
 from tests.processes import ServiceProcess
 
@@ -60,23 +66,53 @@ def auth_environment(database_url: str, redis_url: str, redis_prefix: str, **ext
 
 
 def bootstrap_admin(env: dict[str, str]) -> None:
-    subprocess.run(
+    """``auth_service users bootstrap-admin`` with ``env`` (migrations already applied)."""
+    done = subprocess.run(
         [sys.executable, "-m", "auth_service", "users", "bootstrap-admin"],
-        cwd=ROOT,
-        check=True,
         env={**os.environ, **env},
+        cwd=ROOT,
         capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
+    assert done.returncode == 0, done.stderr
 
 
-def start_ecosystem(
-    auth_env: dict[str, str], customer_database_url: str, log_dir: Path, **customer_extra: str
-) -> Ecosystem:
-    bootstrap_admin(auth_env)
-    auth = ServiceProcess("auth_service", auth_env, log_dir).start()
-    customers = ServiceProcess(
-        "customer_service",
-        {"CUSTOMER_DATABASE_URL": customer_database_url, "CUSTOMER_ISSUER": auth.url, **customer_extra},
-        log_dir,
-    ).start()
-    return Ecosystem(auth, customers)
+@contextmanager
+def running_ecosystem(
+    pg_server_url: str,
+    templates: tuple[str, str],
+    redis_url: str,
+    redis_namespace: str,
+    log_dir: Path,
+    *,
+    name: str,
+    auth_extra: Mapping[str, str] = MappingProxyType({}),
+    customer_extra: Mapping[str, str] = MappingProxyType({}),
+) -> Iterator[Ecosystem]:
+    """Both services on databases of their own (cloned from the migrated ``templates``: auth,
+    customers) and a Redis prefix of their own; stopped and dropped afterwards."""
+    tag = f"{name}_{uuid.uuid4().hex[:8]}"
+    names = (f"{tag}_auth", f"{tag}_customers")
+    try:
+        auth_url = asyncio.run(create_database(pg_server_url, names[0], template=templates[0]))
+        customer_url = asyncio.run(create_database(pg_server_url, names[1], template=templates[1]))
+        env = auth_environment(auth_url, redis_url, f"{redis_namespace}:{tag}:", **auth_extra)
+        bootstrap_admin(env)
+        auth = ServiceProcess("auth_service", env, log_dir).start()
+        try:
+            customers = ServiceProcess(
+                "customer_service",
+                {"CUSTOMER_DATABASE_URL": customer_url, "CUSTOMER_ISSUER": auth.url, **customer_extra},
+                log_dir,
+            ).start()
+            try:
+                yield Ecosystem(auth, customers)
+            finally:
+                customers.stop()
+        finally:
+            auth.stop()
+    finally:
+        for db in names:
+            asyncio.run(drop_database(pg_server_url, db))

@@ -50,24 +50,16 @@ async def _rollback_unfinished(conn: asyncpg.Connection) -> None:
 
 
 class PostgresPool:
-    """Holds the service's pool; ``acquire()`` maps connection failures to ``DatabaseUnavailable``."""
+    """Holds the service's pool; ``acquire()`` maps connection failures to ``DatabaseUnavailable``.
 
-    __slots__ = ("_dsn", "_full_reset", "_gate", "_lock", "_max_size", "_min_size", "_pool", "_timeout")
+    Connections keep no session state (``SET LOCAL`` only, transaction-scoped locks, no ``LISTEN``),
+    so a released connection only has an unfinished transaction rolled back, instead of asyncpg's
+    full reset (``RESET ALL; UNLISTEN *; ...``), a second round trip per request.
+    """
 
-    def __init__(
-        self,
-        dsn: str,
-        *,
-        min_size: int = 2,
-        max_size: int = 10,
-        timeout: float = 5.0,
-        full_reset: bool = True,
-    ) -> None:
-        """``full_reset=False``: on release only roll back an unfinished transaction, instead of
-        asyncpg's full reset (``RESET ALL; UNLISTEN *; ...``), a second round trip per request.
-        Only for services that keep no session state on connections (``SET LOCAL`` only,
-        transaction-scoped locks, no ``LISTEN``)."""
-        self._full_reset = full_reset
+    __slots__ = ("_dsn", "_gate", "_lock", "_max_size", "_min_size", "_pool", "_timeout")
+
+    def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10, timeout: float = 5.0) -> None:
         self._dsn = dsn
         self._min_size = min_size
         self._max_size = max_size
@@ -103,7 +95,7 @@ class PostgresPool:
                         max_size=self._max_size,
                         timeout=self._timeout,
                         command_timeout=30,
-                        reset=None if self._full_reset else _rollback_unfinished,
+                        reset=_rollback_unfinished,
                     )
                 except Exception as exc:
                     if is_connection_error(exc) or isinstance(exc, asyncpg.PostgresError):
@@ -111,38 +103,31 @@ class PostgresPool:
                     raise
             return self._pool
 
+    async def _take_turn(self) -> None:
+        if not self._gate.locked():
+            await self._gate.acquire()  # returns at once
+            return
+        # Every connection is busy: wait in line, at most ``timeout`` (then 503). Armed only here:
+        # a timer per request costs more than the query on the fast path.
+        async with asyncio.timeout(self._timeout):
+            await self._gate.acquire()
+
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
         pool = await self._ensure_pool()
-        gate = self._gate
         try:
-            if gate.locked():
-                # Every connection is busy: wait in line, at most ``timeout`` (then 503). Armed
-                # only here: a timer per request costs more than the query on the fast path.
-                async with asyncio.timeout(self._timeout):
-                    await gate.acquire()
-            else:
-                await gate.acquire()  # returns at once
+            await self._take_turn()
             try:
                 # Never waits: the gate admits no more holders than the pool has. Opening a new
                 # connection is bounded by the pool's connect timeout.
                 conn = await pool.acquire()
-            except BaseException:
-                gate.release()
-                raise
-        except Exception as exc:
-            if is_connection_error(exc):
-                raise DatabaseUnavailable(type(exc).__name__) from exc
-            raise
-        try:
-            try:
-                # A pool proxy forwards every Connection method; callers type against Connection.
-                yield cast(asyncpg.Connection, conn)
-            finally:
                 try:
-                    await pool.release(conn)
+                    # A pool proxy forwards every Connection method; callers type against Connection.
+                    yield cast(asyncpg.Connection, conn)
                 finally:
-                    gate.release()
+                    await pool.release(conn)
+            finally:
+                self._gate.release()
         except Exception as exc:
             if is_connection_error(exc):
                 raise DatabaseUnavailable(type(exc).__name__) from exc

@@ -6,9 +6,6 @@ and the JWKS fetched over HTTP; refresh, client_credentials and revocation work 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +15,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.auth_service.conftest import new_kek
-from tests.conftest import ROOT
+from tests.ecosystem import bootstrap_admin
 from tests.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -38,16 +35,7 @@ def service(auth_db: str, redis_url: str, redis_namespace: str, tmp_path: Path) 
         "AUTH_BOOTSTRAP_ADMIN_EMAIL": ADMIN[0],
         "AUTH_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
     }
-    bootstrap = subprocess.run(
-        [sys.executable, "-m", "auth_service", "users", "bootstrap-admin"],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert bootstrap.returncode == 0, bootstrap.stderr
+    bootstrap_admin(env)
     process = ServiceProcess("auth_service", env, tmp_path).start()
     try:
         yield process

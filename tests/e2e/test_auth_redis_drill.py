@@ -8,9 +8,6 @@ Redis comes back on the same port.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shared.devstack.embedded import EmbeddedRedis
 from tests.auth_service.conftest import new_kek
-from tests.conftest import ROOT
+from tests.ecosystem import bootstrap_admin
 from tests.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -46,16 +43,7 @@ class Drill:
         self.namespace = namespace
         self.log_dir = log_dir
         self.processes: list[ServiceProcess] = []
-        bootstrap = subprocess.run(
-            [sys.executable, "-m", "auth_service", "users", "bootstrap-admin"],
-            env={**os.environ, **self.base},
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert bootstrap.returncode == 0, bootstrap.stderr
+        bootstrap_admin(self.base)
 
     def replicas(self, *envs: dict[str, str]) -> list[ServiceProcess]:
         """Start one process per ``envs`` (in parallel); a replica names its Redis prefix itself."""

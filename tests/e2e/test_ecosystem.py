@@ -4,17 +4,14 @@ stop valid tokens from working."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from shared.devstack.databases import create_database, drop_database
-from tests.ecosystem import Ecosystem, auth_environment, start_ecosystem
+from tests.ecosystem import Ecosystem, running_ecosystem
 
 pytestmark = pytest.mark.e2e
 
@@ -42,31 +39,23 @@ def ecosystem(
     customer_template: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Ecosystem]:
-    tag = uuid.uuid4().hex[:8]
-    auth_url = asyncio.run(create_database(pg_server_url, f"eco_auth_{tag}", template=auth_template))
-    customer_url = asyncio.run(
-        create_database(pg_server_url, f"eco_customers_{tag}", template=customer_template)
-    )
-    env = auth_environment(
-        auth_url,
+    with running_ecosystem(
+        pg_server_url,
+        (auth_template, customer_template),
         redis_url,
-        f"{redis_namespace}:eco:",
-        AUTH_JWKS_MAX_AGE="5",
-        AUTH_KEY_PREPUBLISH_SECONDS="6",
-        AUTH_KEY_REFRESH_INTERVAL="0.5",
-    )
-    system = start_ecosystem(
-        env, customer_url, Path(tmp_path_factory.mktemp("eco")), CUSTOMER_JWKS_UNKNOWN_KID_INTERVAL="1"
-    )
-    try:
+        redis_namespace,
+        Path(tmp_path_factory.mktemp("eco")),
+        name="eco",
+        auth_extra={
+            "AUTH_JWKS_MAX_AGE": "5",
+            "AUTH_KEY_PREPUBLISH_SECONDS": "6",
+            "AUTH_KEY_REFRESH_INTERVAL": "0.5",
+        },
+        customer_extra={"CUSTOMER_JWKS_UNKNOWN_KID_INTERVAL": "1"},
+    ) as system:
         system.create_user(*AGENT, roles=["agent"])
         system.create_user(*VIEWER, roles=["viewer"])
         yield system
-    finally:
-        system.customers.stop()
-        system.auth.stop()
-        asyncio.run(drop_database(pg_server_url, f"eco_auth_{tag}"))
-        asyncio.run(drop_database(pg_server_url, f"eco_customers_{tag}"))
 
 
 def api(system: Ecosystem, token: str) -> httpx.Client:

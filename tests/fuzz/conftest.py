@@ -8,8 +8,6 @@ admin's token carries every scope of both services.
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections import Counter
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -18,9 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.devstack.databases import create_database, drop_database
 from tests.customer_service.conftest import BASE
-from tests.ecosystem import Ecosystem, auth_environment, start_ecosystem
+from tests.ecosystem import Ecosystem, running_ecosystem
 from tests.fuzz import auth_inputs
 from tests.fuzz.customer_inputs import seed_documents
 from tests.fuzz.harness import FAILURE_LOG, SEEN
@@ -37,33 +34,22 @@ def ecosystem(
     customer_template: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Ecosystem]:
-    tag = uuid.uuid4().hex[:8]
-    names = (f"fuzz_auth_{tag}", f"fuzz_customers_{tag}")
-    auth_url = asyncio.run(create_database(pg_server_url, names[0], template=auth_template))
-    customer_url = asyncio.run(create_database(pg_server_url, names[1], template=customer_template))
-    env = auth_environment(
-        auth_url,
+    with running_ecosystem(
+        pg_server_url,
+        (auth_template, customer_template),
         redis_url,
-        f"{redis_namespace}:fuzz-{tag}:",
-        AUTH_ARGON2_MEMORY_KIB="64",
-        AUTH_ARGON2_TIME_COST="1",
-        AUTH_REGISTRATION_ENABLED="true",
-        AUTH_LOG_LEVEL="warning",
-    )
-    system = start_ecosystem(
-        env,
-        customer_url,
+        redis_namespace,
         Path(tmp_path_factory.mktemp("fuzz")),
-        CUSTOMER_JWKS_UNKNOWN_KID_INTERVAL="1",
-        CUSTOMER_LOG_LEVEL="warning",
-    )
-    try:
+        name="fuzz",
+        auth_extra={
+            "AUTH_ARGON2_MEMORY_KIB": "64",
+            "AUTH_ARGON2_TIME_COST": "1",
+            "AUTH_REGISTRATION_ENABLED": "true",
+            "AUTH_LOG_LEVEL": "warning",
+        },
+        customer_extra={"CUSTOMER_JWKS_UNKNOWN_KID_INTERVAL": "1", "CUSTOMER_LOG_LEVEL": "warning"},
+    ) as system:
         yield system
-    finally:
-        system.customers.stop()
-        system.auth.stop()
-        for name in names:
-            asyncio.run(drop_database(pg_server_url, name))
 
 
 @pytest.fixture(scope="package")

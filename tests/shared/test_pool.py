@@ -23,7 +23,7 @@ async def database(make_database: DatabaseFactory) -> str:
 async def test_connections_are_granted_in_the_order_they_were_asked_for(database: str) -> None:
     # Like a loaded service: many more requests than connections, each one asking again as soon
     # as it is done. Nobody may get a connection before someone who asked earlier.
-    pool = PostgresPool(database, min_size=3, max_size=3, full_reset=False)
+    pool = PostgresPool(database, min_size=3, max_size=3)
     await pool.open()
     tickets = iter(range(1_000_000))
     granted: list[int] = []
@@ -47,7 +47,7 @@ async def test_connections_are_granted_in_the_order_they_were_asked_for(database
 async def test_a_request_waits_at_most_the_timeout_then_the_database_is_unavailable(
     database: str,
 ) -> None:
-    pool = PostgresPool(database, min_size=1, max_size=1, timeout=0.2, full_reset=False)
+    pool = PostgresPool(database, min_size=1, max_size=1, timeout=0.2)
     await pool.open()
     try:
         async with pool.acquire():
@@ -64,7 +64,7 @@ async def test_a_request_waits_at_most_the_timeout_then_the_database_is_unavaila
 
 
 async def test_a_failed_query_returns_its_connection(database: str) -> None:
-    pool = PostgresPool(database, min_size=1, max_size=1, timeout=0.5, full_reset=False)
+    pool = PostgresPool(database, min_size=1, max_size=1, timeout=0.5)
     await pool.open()
     try:
         for _ in range(3):
