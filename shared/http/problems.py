@@ -24,6 +24,7 @@ from litestar.plugins.problem_details import (
 )
 
 from shared.db.pool import DatabaseUnavailable
+from shared.errors import DomainError
 from shared.logs import request_id_var
 
 __all__ = ["ProblemError", "problem_details_plugin", "problem_responses"]
@@ -108,6 +109,17 @@ def _field_errors(extra: Any) -> list[dict[str, Any]]:
     return errors
 
 
+def _from_domain_error(exc: DomainError) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        detail=exc.detail,
+        status_code=exc.status,
+        headers=exc.headers,
+        extra=exc.problem_members(),
+        type_=PROBLEM_BASE + exc.slug,
+        title=exc.title or _title(exc.status),
+    )
+
+
 def _from_database_unavailable(exc: DatabaseUnavailable) -> ProblemDetailsException:
     return ProblemDetailsException(
         detail="The database is not reachable right now; retry shortly.",
@@ -142,10 +154,13 @@ def _from_unexpected(exc: Exception) -> ProblemDetailsException:
 
 
 def problem_details_plugin() -> ProblemDetailsPlugin:
+    """The one mapping of exceptions to answers; a service adds renderers for other wire formats
+    (RFC 6749 JSON) as Litestar ``exception_handlers`` for its own ``DomainError`` subclasses."""
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
             exception_to_problem_detail_map={
                 HTTPException: _from_http_exception,
+                DomainError: _from_domain_error,
                 DatabaseUnavailable: _from_database_unavailable,
                 asyncpg.exceptions.CharacterNotInRepertoireError: _from_unstorable_text,
                 asyncpg.exceptions.UntranslatableCharacterError: _from_unstorable_text,
