@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make run    start PostgreSQL, Redis, migrations, the bootstrap admin and both services"
-	@echo "make test   ruff, mypy --strict and the whole pytest suite"
+	@echo "make test   ruff, import-linter, mypy --strict and the whole pytest suite"
 	@echo "make lock   re-lock requirements/*.txt with hashes after editing pyproject.toml"
 
 # The virtualenv is rebuilt whenever the lock changes; pip checks every hash.
@@ -20,11 +20,13 @@ $(STAMP): requirements/dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	@$(PY) -m shared.devstack
+	@$(PY) -m devstack
 
+# lint-imports checks the layering contracts in pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -51,7 +53,7 @@ lock: $(STAMP)
 		--no-emit-index-url -o requirements/otel.txt --quiet
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
 
 docs: $(STAMP)
-	$(PY) -m shared.settings_doc
+	$(PY) -m devstack.settings_tables

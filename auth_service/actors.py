@@ -1,4 +1,8 @@
-"""Who is calling, for the audit trail: the bearer token's subject and the source address."""
+"""Who is calling, for throttling and the audit trail: the bearer token's subject and the address.
+
+Built once by the wiring over the configured trusted proxies and handed to the controllers that
+need it, so no handler looks anything up per request.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,21 @@ from auth_service.audit.service import Actor
 from auth_service.throttling.client_address import ClientAddresses
 from shared.auth.litestar import current_claims
 
-__all__ = ["client_ip", "request_actor"]
+__all__ = ["RequestActors"]
 
 
-def client_ip(request: Request[Any, Any, Any]) -> str | None:
-    """The client's address (the peer, or what a trusted proxy forwarded), ``None`` when it is not an
-    IP address (a test transport may name itself otherwise); throttling and audit use the same one."""
-    addresses: ClientAddresses = request.app.state.client_addresses
-    return addresses.of(request)
+class RequestActors:
+    __slots__ = ("_addresses",)
 
+    def __init__(self, addresses: ClientAddresses) -> None:
+        self._addresses = addresses
 
-def request_actor(request: Request[Any, Any, Any]) -> Actor:
-    return Actor(id=current_claims(request).sub, source_ip=client_ip(request))
+    def client_ip(self, request: Request[Any, Any, Any]) -> str | None:
+        """The client's address (the peer, or what a trusted proxy forwarded), ``None`` when it is
+        not an IP address (a test transport may name itself otherwise); throttling and audit use
+        the same one."""
+        return self._addresses.of(request)
+
+    def of(self, request: Request[Any, Any, Any]) -> Actor:
+        """The bearer token's subject at the client's address (for routes behind bearer auth)."""
+        return Actor(id=current_claims(request).sub, source_ip=self._addresses.of(request))

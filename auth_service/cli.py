@@ -30,16 +30,16 @@ def serve_command() -> None:
     from auth_service.keys.sealing import KeyEncryptionKeyError
 
     settings = read_settings(PROGRAM, settings_from_env)
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.http.log_level, settings.http.log_format)
     try:
         app = create_app(settings)
     except KeyEncryptionKeyError as exc:
         fail(PROGRAM, str(exc))
     try:
-        sock = bind_socket(settings.host, settings.port, f"{ENV_PREFIX}PORT")
+        sock = bind_socket(settings.http.host, settings.http.port, f"{ENV_PREFIX}PORT")
     except PortInUse as exc:
         fail(PROGRAM, str(exc), code=3)
-    serve(app, sock, log_level=settings.log_level)
+    serve(app, sock, log_level=settings.http.log_level)
 
 
 @main.group("db")
@@ -51,7 +51,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply the pending migrations (safe to run from several replicas at once)."""
     settings = read_settings(PROGRAM, settings_from_env)
-    run_migrations(PROGRAM, settings.database_url, MIGRATIONS)
+    run_migrations(PROGRAM, settings.database.database_url, MIGRATIONS)
 
 
 @main.group("keys")
@@ -70,7 +70,7 @@ def keys_rotate() -> None:
     except (DatabaseUnavailable, OSError) as exc:
         fail(PROGRAM, f"database not reachable: {exc}", code=1)
     click.echo(
-        f"{PROGRAM}: key {outcome.pending} published; it signs in {settings.key_prepublish_seconds} s "
+        f"{PROGRAM}: key {outcome.pending} published; it signs in {settings.keys.key_prepublish_seconds} s "
         f"(active now: {outcome.active})"
     )
 
@@ -91,8 +91,9 @@ def bootstrap_admin() -> None:
     from auth_service.operator_tasks import BootstrapRefused, create_first_admin
 
     settings: AuthSettings = read_settings(PROGRAM, settings_from_env)
-    email = settings.bootstrap_admin_email or os.environ.get("BOOTSTRAP_ADMIN_EMAIL") or "admin@example.com"
-    password = settings.bootstrap_admin_password or os.environ.get("BOOTSTRAP_ADMIN_PASSWORD") or None
+    bootstrap = settings.users
+    email = bootstrap.bootstrap_admin_email or os.environ.get("BOOTSTRAP_ADMIN_EMAIL") or "admin@example.com"
+    password = bootstrap.bootstrap_admin_password or os.environ.get("BOOTSTRAP_ADMIN_PASSWORD") or None
     try:
         result = asyncio.run(create_first_admin(settings, email, password))
     except BootstrapRefused as exc:
@@ -105,5 +106,5 @@ def bootstrap_admin() -> None:
     click.echo(f"{PROGRAM}: created admin {result.email}")
     if result.generated_password:
         click.echo(f"{PROGRAM}: generated password (shown once): {result.generated_password}")
-        if settings.bootstrap_credentials_file:
-            click.echo(f"{PROGRAM}: credentials written to {settings.bootstrap_credentials_file}")
+        if bootstrap.bootstrap_credentials_file:
+            click.echo(f"{PROGRAM}: credentials written to {bootstrap.bootstrap_credentials_file}")

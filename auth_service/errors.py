@@ -1,31 +1,144 @@
-"""The domain errors of the non-OAuth API, each one RFC 9457 problem+json by construction."""
+"""The domain errors of the non-OAuth API: what went wrong, as class data, with no HTTP in sight.
+
+Services and repositories raise these; ``shared/http/problems.py`` turns each into RFC 9457
+problem+json (``type`` is the slug, ``title`` the status's reason phrase). One class per thing that
+can go wrong, so a caller catches what it means (``EmailTaken``) rather than matching a slug.
+"""
 
 from __future__ import annotations
 
-from shared.http.problems import ProblemError
+from typing import ClassVar
 
-__all__ = ["Conflict", "Forbidden", "InvalidField", "NotFound"]
+from shared.errors import DomainError, field_problem
+
+__all__ = [
+    "ClientExists",
+    "ClientNotFound",
+    "Conflict",
+    "EmailTaken",
+    "Forbidden",
+    "InvalidField",
+    "LastAdmin",
+    "NotAUser",
+    "NotFound",
+    "PublicClient",
+    "RegistrationDisabled",
+    "RoleAssignmentNotFound",
+    "RoleExists",
+    "RoleInUse",
+    "RoleNotFound",
+    "SessionNotFound",
+    "UserNotFound",
+    "WeakPassword",
+    "WrongPassword",
+]
 
 
-class NotFound(ProblemError):
-    def __init__(self, what: str) -> None:
-        super().__init__(404, "not-found", f"No {what} with this identifier.")
+class NotFound(DomainError):
+    """404; ``subject`` names what was looked for in the detail."""
+
+    status = 404
+    slug = "not-found"
+    subject: ClassVar[str] = "resource"
+
+    def __init__(self) -> None:
+        super().__init__(f"No {self.subject} with this identifier.")
 
 
-class Conflict(ProblemError):
-    def __init__(self, slug: str, detail: str) -> None:
-        super().__init__(409, slug, detail)
+class UserNotFound(NotFound):
+    subject = "user"
 
 
-class InvalidField(ProblemError):
-    """422: the request is well-formed but a field's value is not acceptable."""
-
-    def __init__(self, field: str, message: str, slug: str = "invalid-field") -> None:
-        super().__init__(
-            422, slug, message, extra={"errors": [{"field": field, "in": "body", "message": message}]}
-        )
+class RoleNotFound(NotFound):
+    subject = "role"
 
 
-class Forbidden(ProblemError):
-    def __init__(self, slug: str, detail: str) -> None:
-        super().__init__(403, slug, detail)
+class RoleAssignmentNotFound(NotFound):
+    subject = "role assignment"
+
+
+class ClientNotFound(NotFound):
+    subject = "client"
+
+
+class SessionNotFound(NotFound):
+    subject = "session"
+
+
+class Conflict(DomainError):
+    """409: the request contradicts what is stored."""
+
+    status = 409
+    slug = "conflict"
+
+
+class EmailTaken(Conflict):
+    slug = "email-taken"
+    detail = "An account with this email already exists."
+
+
+class LastAdmin(Conflict):
+    """Nobody may lock the organisation out of its own identity provider."""
+
+    slug = "last-admin"
+    detail = "This is the last active user who can manage users."
+
+
+class RoleExists(Conflict):
+    slug = "role-exists"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"A role named {name} already exists.")
+
+
+class RoleInUse(Conflict):
+    slug = "role-in-use"
+    detail = "Users hold this role; unassign it first."
+
+
+class ClientExists(Conflict):
+    slug = "client-exists"
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(f"A client {client_id} already exists.")
+
+
+class PublicClient(Conflict):
+    slug = "public-client"
+    detail = "A public client has no secret."
+
+
+class Forbidden(DomainError):
+    """403: understood, and refused."""
+
+    status = 403
+    slug = "forbidden"
+
+
+class RegistrationDisabled(Forbidden):
+    slug = "registration-disabled"
+    detail = "Self-registration is disabled on this server."
+
+
+class NotAUser(Forbidden):
+    slug = "not-a-user"
+    detail = "This token speaks for a client, not a user."
+
+
+class WrongPassword(Forbidden):
+    slug = "wrong-password"
+    detail = "The current password is not correct."
+
+
+class InvalidField(DomainError):
+    """422: the request is well-formed but a field's value is not acceptable (named in ``errors``)."""
+
+    status = 422
+    slug = "invalid-field"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, errors=[field_problem(field, message)])
+
+
+class WeakPassword(InvalidField):
+    slug = "weak-password"

@@ -10,7 +10,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from auth_service.audit.service import Actor, AuditTrail
-from auth_service.errors import Conflict, InvalidField
+from auth_service.errors import EmailTaken, InvalidField
 from auth_service.keys.rotation import RotationOutcome
 from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.keys.service import SigningKeys
@@ -39,14 +39,13 @@ class FirstAdmin(msgspec.Struct, frozen=True):
 
 
 async def rotate_keys(settings: AuthSettings) -> RotationOutcome:
-    kek = KeyEncryptionKey.from_settings(settings.key_encryption_key, settings.key_encryption_key_file)
-    pool = PostgresPool(settings.database_url, min_size=1, max_size=2)
+    """Audited like a rotation through the admin API, as the ``operator``."""
+    keys = settings.keys
+    kek = KeyEncryptionKey.from_settings(keys.key_encryption_key, keys.key_encryption_key_file)
+    pool = PostgresPool(settings.database.database_url, min_size=1, max_size=2)
     try:
-        outcome = await SigningKeys(pool, kek, settings).rotate()
-        await AuditTrail(pool).record(
-            "keys.rotate", OPERATOR, target_type="signing_key", target_id=outcome.pending
-        )
-        return outcome
+        signing_keys = SigningKeys(pool, kek, keys, settings.key_retention_seconds, audit=AuditTrail(pool))
+        return await signing_keys.rotate(OPERATOR)
     finally:
         await pool.close()
 
@@ -62,21 +61,12 @@ def _write_credentials(path: str, email: str, password: str) -> None:
 
 async def create_first_admin(settings: AuthSettings, email: str, password: str | None) -> FirstAdmin | None:
     """``None`` when an active user already holds ``users:manage`` (idempotent)."""
-    pool = PostgresPool(settings.database_url, min_size=1, max_size=2)
-    redis = Redis.from_url(settings.redis_url)
-    hashing = PasswordHashing(
-        memory_kib=settings.argon2_memory_kib,
-        time_cost=settings.argon2_time_cost,
-        parallelism=settings.argon2_parallelism,
-    )
-    policy = PasswordPolicy(
-        min_length=settings.password_min_length,
-        max_length=settings.password_max_length,
-        min_strength=settings.password_min_strength,
-    )
+    pool = PostgresPool(settings.database.database_url, min_size=1, max_size=2)
+    redis = Redis.from_url(settings.redis.redis_url)
+    hashing = PasswordHashing.from_settings(settings.passwords)
     audit = AuditTrail(pool)
-    sessions = SessionService(pool, AccessRevocations(DenyList(redis, settings.redis_prefix)), audit)
-    users = UserService(pool, hashing, policy, sessions, audit)
+    sessions = SessionService(pool, AccessRevocations(DenyList(redis, settings.redis.redis_prefix)), audit)
+    users = UserService(pool, hashing, PasswordPolicy.from_settings(settings.passwords), sessions, audit)
     generated = None if password else secrets.token_urlsafe(18)
     try:
         if await users.any_manager_exists():
@@ -87,7 +77,7 @@ async def create_first_admin(settings: AuthSettings, email: str, password: str |
                 OPERATOR,
                 action="user.bootstrap_admin",
             )
-        except Conflict:
+        except EmailTaken:
             raise BootstrapRefused(f"{email} exists but is not an active admin; fix it by hand") from None
         except InvalidField as exc:
             raise BootstrapRefused(f"bootstrap admin not created: {exc.detail}") from None
@@ -95,6 +85,6 @@ async def create_first_admin(settings: AuthSettings, email: str, password: str |
         hashing.close()
         await redis.aclose()
         await pool.close()
-    if generated and settings.bootstrap_credentials_file:
-        _write_credentials(settings.bootstrap_credentials_file, email, generated)
+    if generated and settings.users.bootstrap_credentials_file:
+        _write_credentials(settings.users.bootstrap_credentials_file, email, generated)
     return FirstAdmin(email=email, generated_password=generated)

@@ -1,4 +1,11 @@
-"""The auth service's settings, read from ``AUTH_*`` environment variables (see the README)."""
+"""The auth service's settings, read from ``AUTH_*`` environment variables (see the README).
+
+One Struct per concern, so each component is handed only its part (``PasswordHashing`` gets
+``settings.passwords``, never the whole object); the environment stays flat (``AUTH_PORT`` sets
+``settings.http.port``). A check across fields lives with the concern whose fields it relates;
+the one across concerns (the default issuer, built from the HTTP host and port) lives on
+``AuthSettings``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,21 @@ import msgspec
 
 from shared.settings import load_settings
 
-__all__ = ["ENV_PREFIX", "AuthSettings", "SigningAlgorithm"]
+__all__ = [
+    "ENV_PREFIX",
+    "AuthSettings",
+    "DatabaseSettings",
+    "HttpSettings",
+    "KeySettings",
+    "OAuthSettings",
+    "PasswordSettings",
+    "RedisSettings",
+    "SigningAlgorithm",
+    "ThrottleSettings",
+    "TokenSettings",
+    "UserSettings",
+    "settings_from_env",
+]
 
 ENV_PREFIX = "AUTH_"
 
@@ -22,31 +43,58 @@ SigningAlgorithm = Literal["RS256", "ES256", "EdDSA"]
 DEFAULT_SCOPES = ("customers:read", "customers:write", "customers:delete", "users:manage")
 
 
-class AuthSettings(msgspec.Struct, kw_only=True):
+class DatabaseSettings(msgspec.Struct, kw_only=True):
+    """The auth service's own PostgreSQL database and its connection pool."""
+
     database_url: str = "postgresql://postgres@127.0.0.1:5432/auth"
     """PostgreSQL database owned by the auth service (never shared with another service)."""
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    """Redis: the access-token deny-list (revoked ``jti``s) and the throttling state all replicas share."""
-    redis_prefix: str = "auth:"
-    """Prefix of every Redis key this service writes; the customer service reads the deny-list under it."""
-    host: str = "127.0.0.1"
-    """Address to listen on."""
-    port: Port = 8000
-    """Port to listen on."""
-    issuer: str = ""
-    """``iss`` of every token and the discovery base URL; empty means ``http://{host}:{port}``."""
-    log_level: Literal["debug", "info", "warning", "error", "DEBUG", "INFO", "WARNING", "ERROR"] = "info"
-    """Minimum level logged."""
-    log_format: Literal["auto", "json", "text"] = "auto"
-    """``json`` (one object per line), ``text``, or ``auto`` (text on a terminal)."""
     db_pool_min: PositiveInt = 2
     """Connections the pool keeps open."""
     db_pool_max: PositiveInt = 10
     """Most connections the pool opens."""
+
+
+class RedisSettings(msgspec.Struct, kw_only=True):
+    """The Redis all replicas share: the access-token deny-list and the throttling state."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    """Redis: the access-token deny-list (revoked ``jti``s) and the throttling state all replicas share."""
+    redis_prefix: str = "auth:"
+    """Prefix of every Redis key this service writes; the customer service reads the deny-list under it."""
+
+
+class HttpSettings(msgspec.Struct, kw_only=True):
+    """The listening socket, logs and the limits every request is held to."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on."""
+    port: Port = 8000
+    """Port to listen on."""
+    log_level: Literal["debug", "info", "warning", "error", "DEBUG", "INFO", "WARNING", "ERROR"] = "info"
+    """Minimum level logged."""
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """``json`` (one object per line), ``text``, or ``auto`` (text on a terminal)."""
     max_body_bytes: PositiveInt = 64 * 1024
     """Largest request body accepted (413 above it)."""
     max_header_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 16 * 1024
     """Largest total size of the request headers (431 above it); a bearer token needs under 2 KiB."""
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    """Addresses or networks (CIDR) of the reverse proxies in front of the service. Only a request
+    whose peer is one of them has its ``X-Forwarded-For`` read, right to left, for the client's
+    address; empty (the default) trusts no header, so a client cannot pick the address it is
+    throttled and audited under."""
+
+    def __post_init__(self) -> None:
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"AUTH_TRUSTED_PROXIES: {proxy!r} is not an address or network") from None
+
+
+class OAuthSettings(msgspec.Struct, kw_only=True):
+    """The OAuth endpoints' forms and the client records they read."""
+
     client_cache_ttl: Annotated[float, msgspec.Meta(ge=0, le=300)] = 5.0
     """Seconds a replica keeps an OAuth client's record (secret digest, grants, scopes) after reading
     it; a change applies at once on the replica that made it, within this time on the others. 0
@@ -56,13 +104,13 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     ``invalid_request``."""
     oauth_max_param_chars: Annotated[int, msgspec.Meta(ge=1024)] = 8192
     """Longest OAuth form parameter name or value, tokens included; longer is ``invalid_request``."""
-    trusted_proxies: list[str] = msgspec.field(default_factory=list)
-    """Addresses or networks (CIDR) of the reverse proxies in front of the service. Only a request
-    whose peer is one of them has its ``X-Forwarded-For`` read, right to left, for the client's
-    address; empty (the default) trusts no header, so a client cannot pick the address it is
-    throttled and audited under."""
 
-    # ---------------------------------------------------------------- tokens
+
+class TokenSettings(msgspec.Struct, kw_only=True):
+    """What the issued tokens say and how long they live."""
+
+    issuer: str = ""
+    """``iss`` of every token and the discovery base URL; empty means ``http://{host}:{port}``."""
     token_audience: str = "customers"  # noqa: S105
     """``aud`` of every access token: the resource servers that accept them (the customer service)."""
     access_token_ttl: Annotated[int, msgspec.Meta(ge=30, le=86400)] = 600
@@ -74,7 +122,16 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     scopes_supported: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_SCOPES))
     """Every scope roles and clients may hold (published in discovery); space- or comma-separated."""
 
-    # ---------------------------------------------------------------- signing keys
+    def __post_init__(self) -> None:
+        """An empty issuer is filled in by ``AuthSettings`` (it needs the HTTP host and port)."""
+        self.issuer = self.issuer.rstrip("/")
+        if self.refresh_family_ttl < self.refresh_token_ttl:
+            raise ValueError("AUTH_REFRESH_FAMILY_TTL must be at least AUTH_REFRESH_TOKEN_TTL")
+
+
+class KeySettings(msgspec.Struct, kw_only=True):
+    """Signing keys: their algorithm, sealing at rest, rotation and publication."""
+
     signing_alg: SigningAlgorithm = "RS256"
     """Algorithm of new signing keys: RS256 (default: every JOSE library supports it and it verifies
     fastest, see bench/auth_tokens.py), ES256 or EdDSA (Ed25519)."""
@@ -92,7 +149,17 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     jwks_max_age: NonNegativeInt = 300
     """``Cache-Control: max-age`` of the JWKS and discovery documents, in seconds."""
 
-    # ---------------------------------------------------------------- passwords
+    def __post_init__(self) -> None:
+        if self.key_prepublish_seconds < self.jwks_max_age:
+            raise ValueError(
+                "AUTH_KEY_PREPUBLISH_SECONDS must be at least AUTH_JWKS_MAX_AGE, so verifiers "
+                "fetch a new key before it signs"
+            )
+
+
+class PasswordSettings(msgspec.Struct, kw_only=True):
+    """Password hashing (argon2id) and the policy a new password must meet."""
+
     argon2_memory_kib: Annotated[int, msgspec.Meta(ge=8)] = 19456
     """argon2id memory cost in KiB (OWASP minimum: 19456 = 19 MiB)."""
     argon2_time_cost: PositiveInt = 2
@@ -109,7 +176,14 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     """Lowest zxcvbn score (0-4) accepted: rejects common passwords, dictionary words, keyboard
     patterns and repeats (3: over 10^8 guesses)."""
 
-    # ---------------------------------------------------------------- users
+    def __post_init__(self) -> None:
+        if self.password_max_length < self.password_min_length:
+            raise ValueError("AUTH_PASSWORD_MAX_LENGTH must be at least AUTH_PASSWORD_MIN_LENGTH")
+
+
+class UserSettings(msgspec.Struct, kw_only=True):
+    """Self-registration and the first admin."""
+
     registration_enabled: bool = False
     """Public self-registration (``POST /api/1/users``, role ``viewer`` only); off by default."""
     bootstrap_admin_email: str = ""
@@ -119,7 +193,10 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     bootstrap_credentials_file: str = ""
     """Where ``users bootstrap-admin`` writes generated credentials (mode 0600); empty: print only."""
 
-    # ---------------------------------------------------------------- throttling (Redis, all replicas)
+
+class ThrottleSettings(msgspec.Struct, kw_only=True):
+    """Throttling in Redis, shared by all replicas: login lockout and per-address or per-client limits."""
+
     throttle_fail_mode: Literal["closed", "open"] = "closed"
     """What a limiter does when Redis cannot answer: ``closed`` refuses (503 + ``Retry-After``), so
     breaking Redis cannot switch throttling off; ``open`` lets the request through unthrottled.
@@ -154,30 +231,30 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     introspection_window_seconds: PositiveInt = 60
     """The sliding window of ``AUTH_INTROSPECTION_LIMIT``, in seconds."""
 
+
+class AuthSettings(msgspec.Struct, kw_only=True):
+    """Every setting of the auth service, one Struct per concern."""
+
+    database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
+    http: HttpSettings = msgspec.field(default_factory=HttpSettings)
+    oauth: OAuthSettings = msgspec.field(default_factory=OAuthSettings)
+    tokens: TokenSettings = msgspec.field(default_factory=TokenSettings)
+    keys: KeySettings = msgspec.field(default_factory=KeySettings)
+    passwords: PasswordSettings = msgspec.field(default_factory=PasswordSettings)
+    users: UserSettings = msgspec.field(default_factory=UserSettings)
+    throttling: ThrottleSettings = msgspec.field(default_factory=ThrottleSettings)
+
     def __post_init__(self) -> None:
-        if not self.issuer:
-            self.issuer = f"http://{self.host}:{self.port}"
-        self.issuer = self.issuer.rstrip("/")
-        if self.key_prepublish_seconds < self.jwks_max_age:
-            raise ValueError(
-                "AUTH_KEY_PREPUBLISH_SECONDS must be at least AUTH_JWKS_MAX_AGE, so verifiers "
-                "fetch a new key before it signs"
-            )
-        if self.refresh_family_ttl < self.refresh_token_ttl:
-            raise ValueError("AUTH_REFRESH_FAMILY_TTL must be at least AUTH_REFRESH_TOKEN_TTL")
-        if self.password_max_length < self.password_min_length:
-            raise ValueError("AUTH_PASSWORD_MAX_LENGTH must be at least AUTH_PASSWORD_MIN_LENGTH")
-        for proxy in self.trusted_proxies:
-            try:
-                ipaddress.ip_network(proxy, strict=False)
-            except ValueError:
-                raise ValueError(f"AUTH_TRUSTED_PROXIES: {proxy!r} is not an address or network") from None
+        if not self.tokens.issuer:
+            self.tokens.issuer = f"http://{self.http.host}:{self.http.port}"
 
     @property
     def key_retention_seconds(self) -> int:
         """How long a retired key stays published: its last tokens' lifetime, plus the time other
-        replicas may still sign with it before they see the rotation, plus clock leeway."""
-        return self.access_token_ttl + int(self.key_refresh_interval) + 60
+        replicas may still sign with it before they see the rotation, plus clock leeway. It spans
+        two concerns (token lifetime, key refresh), so it is computed here and handed to the keys."""
+        return self.tokens.access_token_ttl + int(self.keys.key_refresh_interval) + 60
 
 
 def settings_from_env(environ: Mapping[str, str]) -> AuthSettings:

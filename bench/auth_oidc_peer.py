@@ -22,7 +22,7 @@ import psutil
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 
-from shared.devstack.embedded import free_port
+from devstack.embedded import free_port
 
 __all__ = ["OidcPeer", "peer_available"]
 

@@ -34,9 +34,9 @@ from argon2 import PasswordHasher, Type
 
 from bench.auth_load import USE_WRK, Run, form_load, measure, refresh_load
 from bench.auth_oidc_peer import OidcPeer, peer_available
+from devstack.databases import create_database, drop_database
+from devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.db.migrate import apply_migrations
-from shared.devstack.databases import create_database, drop_database
-from shared.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 from tests.ecosystem import bootstrap_admin
 from tests.processes import ServiceProcess
 
@@ -163,8 +163,8 @@ def row(label: str, run: Run, goal: float | None = None) -> str:
     )
 
 
-def main() -> None:
-    cores = os.cpu_count() or 1
+def print_header(cores: int) -> float:
+    """Print what the run measures and the raw argon2 ceiling; return that ceiling per core."""
     loader = "wrk -t1" if USE_WRK else "asyncio loader (install wrk for lighter load generation)"
     print(
         f"== auth token benchmark: {cores} cpu, {SECONDS:.0f} s per run, {CONNECTIONS} connections, {loader}"
@@ -178,56 +178,56 @@ def main() -> None:
         f"raw argon2id verify (m={ARGON2['memory_kib']} KiB, t={ARGON2['time_cost']}, p=1): "
         f"{raw:,.1f}/s per core with {cores} threads at once, as the server hashes ({alone:,.1f}/s alone)"
     )
+    return raw
+
+
+def bench_logins(server: Server, raw: float) -> None:
+    body = urlencode(
+        {"grant_type": "password", "client_id": "first-party", "username": EMAIL, "password": PASSWORD}
+    )
+    run = measure(server, form_load(server, body, {}), 4, SECONDS)
+    print(row("password (logins)", run))
+    print(
+        f"{'':<22} logins per server core / raw argon2 verifies per core = "
+        f"{run.per_core:,.1f} / {raw:,.1f} = {run.per_core / raw * 100:.0f}% (goal >= 85%)"
+    )
+
+
+def bench_server(server: Server, alg: str, raw: float, work: Path) -> None:
+    print(f"-- signing {alg}")
+    if alg == "RS256":
+        bench_logins(server, raw)
+    refresh = measure(server, refresh_load(server, work), CONNECTIONS, SECONDS)
+    print(row("refresh_token", refresh, 600))
+    cc = form_load(server, "grant_type=client_credentials", {"Authorization": server.basic})
+    print(row("client_credentials", measure(server, cc, CONNECTIONS, SECONDS), 1200))
+
+
+def bench_peer(work: Path) -> None:
+    if not peer_available():
+        print("-- node-oidc-provider peer not installed (../shared/bench-peers/setup.sh); not compared")
+        return
+    for alg in ("RS256", "EdDSA"):
+        peer = OidcPeer(alg, work)
+        try:
+            print(f"-- peer: node-oidc-provider signing {alg}")
+            body = "grant_type=client_credentials&scope=customers%3Aread"
+            load = form_load(peer, body, {"Authorization": peer.basic})
+            print(row("client_credentials", measure(peer, load, CONNECTIONS, SECONDS)))
+        finally:
+            peer.stop()
+
+
+def main() -> None:
+    raw = print_header(os.cpu_count() or 1)
     with data_stores() as (database, redis), tempfile.TemporaryDirectory(prefix="bench-auth-") as work:
         for alg in ("RS256", "ES256", "EdDSA"):
             server = Server(database, redis, alg, Path(work))
             try:
-                print(f"-- signing {alg}")
-                if alg == "RS256":
-                    body = urlencode(
-                        {
-                            "grant_type": "password",
-                            "client_id": "first-party",
-                            "username": EMAIL,
-                            "password": PASSWORD,
-                        }
-                    )
-                    run = measure(server, form_load(server, body, {}), 4, SECONDS)
-                    print(row("password (logins)", run))
-                    print(
-                        f"{'':<22} logins per server core / raw argon2 verifies per core = "
-                        f"{run.per_core:,.1f} / "
-                        f"{raw:,.1f} = {run.per_core / raw * 100:.0f}% (goal >= 85%)"
-                    )
-                print(
-                    row(
-                        "refresh_token",
-                        measure(server, refresh_load(server, Path(work)), CONNECTIONS, SECONDS),
-                        600,
-                    )
-                )
-                cc = form_load(server, "grant_type=client_credentials", {"Authorization": server.basic})
-                print(row("client_credentials", measure(server, cc, CONNECTIONS, SECONDS), 1200))
+                bench_server(server, alg, raw, Path(work))
             finally:
                 server.stop()
-        if not peer_available():
-            print("-- node-oidc-provider peer not installed (../shared/bench-peers/setup.sh); not compared")
-            return
-        for alg in ("RS256", "EdDSA"):
-            peer = OidcPeer(alg, Path(work))
-            try:
-                print(f"-- peer: node-oidc-provider signing {alg}")
-                body = "grant_type=client_credentials&scope=customers%3Aread"
-                print(
-                    row(
-                        "client_credentials",
-                        measure(
-                            peer, form_load(peer, body, {"Authorization": peer.basic}), CONNECTIONS, SECONDS
-                        ),
-                    )
-                )
-            finally:
-                peer.stop()
+        bench_peer(Path(work))
 
 
 if __name__ == "__main__":

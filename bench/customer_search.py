@@ -29,12 +29,12 @@ import asyncpg
 
 from bench.customer_seed import seed_customers
 from customer_service.cli import MIGRATIONS
-from customer_service.customers.query_params import parse_search_params
+from customer_service.customers.query_params import SearchQuery
 from customer_service.customers.search import CustomerSearch
+from devstack.databases import create_database, with_database
+from devstack.embedded import EmbeddedPostgres
 from shared.db.migrate import apply_migrations
 from shared.db.pool import PostgresPool
-from shared.devstack.databases import create_database, with_database
-from shared.devstack.embedded import EmbeddedPostgres
 
 DATABASE = "bench_customer_search"
 
@@ -86,7 +86,7 @@ async def time_searches(url: str, runs: int) -> None:
             f"\n{'search':<22} {'query':<38} {'hits':>4} {'tier':>4} {'p50 ms':>8} {'p95 ms':>8} {'max':>8}"
         )
         for what, query in await typical_searches(conn):
-            params = parse_search_params(parse_qs(query, keep_blank_values=True))
+            params = SearchQuery.read(parse_qs(query, keep_blank_values=True))
             page = await search.search(params)  # warm-up
             timings = []
             for _ in range(runs):

@@ -26,12 +26,13 @@ def serve_command() -> None:
     from customer_service.app import create_app
 
     settings = read_settings(PROGRAM, settings_from_env)
-    configure_logging(settings.log_level, settings.log_format)
+    http = settings.http
+    configure_logging(http.log_level, http.log_format)
     try:
-        sock = bind_socket(settings.host, settings.port, f"{ENV_PREFIX}PORT")
+        sock = bind_socket(http.host, http.port, f"{ENV_PREFIX}PORT")
     except PortInUse as exc:
         fail(PROGRAM, str(exc), code=3)
-    serve(create_app(settings), sock, log_level=settings.log_level)
+    serve(create_app(settings), sock, log_level=http.log_level)
 
 
 @main.group("db")
@@ -43,4 +44,4 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply the pending migrations (safe to run from several replicas at once)."""
     settings = read_settings(PROGRAM, settings_from_env)
-    run_migrations(PROGRAM, settings.database_url, MIGRATIONS)
+    run_migrations(PROGRAM, settings.database.database_url, MIGRATIONS)

@@ -1,4 +1,9 @@
-"""The customer service's settings, read from ``CUSTOMER_*`` environment variables (see the README)."""
+"""The customer service's settings, read from ``CUSTOMER_*`` environment variables (see the README).
+
+One Struct per concern, so each component is handed only its part (the verifier gets
+``settings.verification``, never the whole object); the environment stays flat
+(``CUSTOMER_PORT`` sets ``settings.http.port``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,16 @@ import msgspec
 
 from shared.settings import load_settings
 
-__all__ = ["ENV_PREFIX", "CustomerSettings"]
+__all__ = [
+    "ENV_PREFIX",
+    "CustomerApiSettings",
+    "CustomerSettings",
+    "DatabaseSettings",
+    "HttpSettings",
+    "RevocationSettings",
+    "VerificationSettings",
+    "settings_from_env",
+]
 
 ENV_PREFIX = "CUSTOMER_"
 
@@ -19,17 +33,48 @@ Seconds = Annotated[float, msgspec.Meta(gt=0)]
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
 
 
-class CustomerSettings(msgspec.Struct, kw_only=True):
+class DatabaseSettings(msgspec.Struct, kw_only=True):
+    """The customer service's own PostgreSQL database and its connection pool."""
+
     database_url: str = "postgresql://postgres@127.0.0.1:5432/customers"
     """PostgreSQL database owned by the customer service."""
+    db_pool_min: PositiveInt = 2
+    """Connections the pool keeps open."""
+    db_pool_max: PositiveInt = 10
+    """Most connections the pool opens."""
+
+
+class RevocationSettings(msgspec.Struct, kw_only=True):
+    """The optional deny-list check: the auth service's Redis, read-only from here."""
+
     redis_url: str = "redis://127.0.0.1:6379/0"
     """Redis: the optional access-token deny-list check."""
+    check_revocation: bool = False
+    """Also refuse access tokens revoked before they expire (a Redis lookup per request)."""
+    redis_prefix: str = "auth:"
+    """Prefix of the auth service's Redis keys (``AUTH_REDIS_PREFIX``), where its deny-list lives."""
+
+
+class HttpSettings(msgspec.Struct, kw_only=True):
+    """The listening socket, logs and the limits every request is held to."""
+
     host: str = "127.0.0.1"
     """Address to listen on."""
     port: Port = 8001
     """Port to listen on."""
-    api_prefix: Annotated[str, msgspec.Meta(pattern=r"^(/[A-Za-z0-9._~-]+)*$")] = "/api/1"
-    """Path before ``/customers`` (empty serves ``/customers`` at the root, e.g. behind a proxy)."""
+    log_level: Literal["debug", "info", "warning", "error", "DEBUG", "INFO", "WARNING", "ERROR"] = "info"
+    """Minimum level logged."""
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """``json`` (one object per line), ``text``, or ``auto`` (text on a terminal)."""
+    max_body_bytes: PositiveInt = 64 * 1024
+    """Largest request body accepted (413 above it)."""
+    max_header_bytes: PositiveInt = 16 * 1024
+    """Largest total size of the request headers accepted (431 above it)."""
+
+
+class VerificationSettings(msgspec.Struct, kw_only=True):
+    """Which access tokens are accepted, where their keys come from, and the bearer challenge."""
+
     issuer: str = "http://127.0.0.1:8000"
     """The auth service whose tokens are trusted (exact ``iss``; its discovery document gives the JWKS)."""
     audience: str = "customers"
@@ -46,31 +91,30 @@ class CustomerSettings(msgspec.Struct, kw_only=True):
     """Clock skew in seconds tolerated on ``exp``, ``nbf`` and ``iat``."""
     token_cache_size: PositiveInt = 10000
     """Verified tokens remembered (LRU, each until its ``exp``), so a reused token is verified once."""
-    check_revocation: bool = False
-    """Also refuse access tokens revoked before they expire (a Redis lookup per request)."""
-    redis_prefix: str = "auth:"
-    """Prefix of the auth service's Redis keys (``AUTH_REDIS_PREFIX``), where its deny-list lives."""
     realm: str = "customers"
     """``realm`` of the ``WWW-Authenticate: Bearer`` challenge in 401 and 403 answers."""
+
+    def __post_init__(self) -> None:
+        self.issuer = self.issuer.rstrip("/")
+
+
+class CustomerApiSettings(msgspec.Struct, kw_only=True):
+    """How the customer API is served: where, and the rules clients are held to."""
+
+    api_prefix: Annotated[str, msgspec.Meta(pattern=r"^(/[A-Za-z0-9._~-]+)*$")] = "/api/1"
+    """Path before ``/customers`` (empty serves ``/customers`` at the root, e.g. behind a proxy)."""
     require_if_match: bool = True
     """PUT and PATCH without ``If-Match`` answer 428, so a client cannot overwrite changes it never saw."""
     search_timeout: Seconds = 3.0
     """Seconds a search may run before it is stopped and answered 422 (narrow the query)."""
-    log_level: Literal["debug", "info", "warning", "error", "DEBUG", "INFO", "WARNING", "ERROR"] = "info"
-    """Minimum level logged."""
-    log_format: Literal["auto", "json", "text"] = "auto"
-    """``json`` (one object per line), ``text``, or ``auto`` (text on a terminal)."""
-    db_pool_min: PositiveInt = 2
-    """Connections the pool keeps open."""
-    db_pool_max: PositiveInt = 10
-    """Most connections the pool opens."""
-    max_body_bytes: PositiveInt = 64 * 1024
-    """Largest request body accepted (413 above it)."""
-    max_header_bytes: PositiveInt = 16 * 1024
-    """Largest total size of the request headers accepted (431 above it)."""
 
-    def __post_init__(self) -> None:
-        self.issuer = self.issuer.rstrip("/")
+
+class CustomerSettings(msgspec.Struct, kw_only=True):
+    database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    revocation: RevocationSettings = msgspec.field(default_factory=RevocationSettings)
+    http: HttpSettings = msgspec.field(default_factory=HttpSettings)
+    verification: VerificationSettings = msgspec.field(default_factory=VerificationSettings)
+    customers: CustomerApiSettings = msgspec.field(default_factory=CustomerApiSettings)
 
 
 def settings_from_env(environ: Mapping[str, str]) -> CustomerSettings:

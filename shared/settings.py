@@ -34,7 +34,9 @@ def _nested_struct(annotation: Any) -> type[msgspec.Struct] | None:
     return None
 
 
-def leaf_fields(cls: type[msgspec.Struct]) -> Iterator[tuple[type[msgspec.Struct], msgspec.structs.FieldInfo]]:
+def leaf_fields(
+    cls: type[msgspec.Struct],
+) -> Iterator[tuple[type[msgspec.Struct], msgspec.structs.FieldInfo]]:
     """Every settable field, depth first in declaration order, with the Struct that declares it."""
     for field in msgspec.structs.fields(cls):
         nested = _nested_struct(field.type)

@@ -8,27 +8,27 @@ extra (``requirements/otel.txt``; images: ``--build-arg REQUIREMENTS=otel.txt``)
 
 W3C ``traceparent`` from the caller is continued; the span is named after Litestar's route
 template (``GET /api/1/customers/{cpf}``), never the raw path, and its trace id is put in
-``shared.logs.trace_id_var`` so every JSON log line of the request carries ``trace_id``.
+``shared.logs.trace_id_var`` so every JSON log line of the request carries ``trace_id``. The span
+is opened and closed by ``shared.http.observation.RequestObserver``, the one wrapper that also
+captures the status for the access log and the duration metric.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
-
-from litestar.enums import ScopeType
 
 from shared.logs import trace_id_var
 
 if TYPE_CHECKING:
-    from litestar import Litestar
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import HTTPScope
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.trace import Tracer
+    from opentelemetry.trace import Span
 
-__all__ = ["TracingMiddleware", "install_tracing", "tracing_configured"]
+__all__ = ["RequestTracing", "request_tracing", "tracing_configured"]
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,10 @@ def tracing_configured(environ: Mapping[str, str]) -> bool:
     return any(environ.get(name) for name in _ENDPOINT_VARIABLES)
 
 
-def install_tracing(
-    app: Litestar, service_name: str, environ: Mapping[str, str] | None = None
-) -> TracerProvider | None:
-    """Wrap the app in a tracing middleware when an OTLP endpoint is set; return the provider.
+def request_tracing(service_name: str, environ: Mapping[str, str] | None = None) -> RequestTracing | None:
+    """The tracing of one app when an OTLP endpoint is set, else ``None`` (and nothing imported).
 
-    Call it last in ``create_app`` (after the request log), so the access log line is written
-    inside the span and carries its trace id. The provider is flushed on shutdown.
+    Its ``shutdown`` flushes the spans still buffered: run it when the app stops.
     """
     environ = os.environ if environ is None else environ
     if not tracing_configured(environ):
@@ -61,31 +58,28 @@ def install_tracing(
     resource = Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME") or service_name})
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    app.asgi_handler = TracingMiddleware(app.asgi_handler, provider.get_tracer("shared.tracing"))
-    app.on_shutdown.append(provider.shutdown)
     log.info("tracing to %s", next(environ[name] for name in _ENDPOINT_VARIABLES if environ.get(name)))
-    return provider
+    return RequestTracing(provider)
 
 
-class TracingMiddleware:
-    """Plain ASGI middleware: one SERVER span per HTTP request, continuing the caller's trace."""
+class RequestTracing:
+    """One SERVER span per HTTP request, continuing the caller's trace (W3C ``traceparent``)."""
 
-    __slots__ = ("_error", "_extract", "_server", "app", "tracer")
+    __slots__ = ("_error", "_extract", "_server", "provider", "tracer")
 
-    def __init__(self, app: ASGIApp, tracer: Tracer) -> None:
+    def __init__(self, provider: TracerProvider) -> None:
         from opentelemetry.propagate import extract
         from opentelemetry.trace import SpanKind, Status, StatusCode
 
-        self.app = app
-        self.tracer = tracer
+        self.provider = provider
+        self.tracer = provider.get_tracer("shared.tracing")
         self._extract = extract
         self._server = SpanKind.SERVER
         self._error = Status(StatusCode.ERROR)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
+    @contextmanager
+    def server_span(self, scope: HTTPScope) -> Iterator[Span]:
+        """The request's span, current while it runs; its trace id names the request's log lines."""
         carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in _PROPAGATED}
         method = scope["method"]
         attributes: dict[str, Any] = {"http.request.method": method, "url.path": scope["path"]}
@@ -93,22 +87,19 @@ class TracingMiddleware:
             method, context=self._extract(carrier), kind=self._server, attributes=attributes
         ) as span:
             token = trace_id_var.set(format(span.get_span_context().trace_id, "032x"))
-            status = 500
-
-            async def send_recording_status(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
             try:
-                await self.app(scope, receive, send_recording_status)
+                yield span
             finally:
-                route = scope.get("path_template")
-                if route:
-                    span.update_name(f"{method} {route}")
-                    span.set_attribute("http.route", route)
-                span.set_attribute("http.response.status_code", status)
-                if status >= 500:
-                    span.set_status(self._error)
                 trace_id_var.reset(token)
+
+    def finish(self, span: Span, method: str, route: str | None, status: int) -> None:
+        """Name the span after the route template (once routed) and record the answer's status."""
+        if route:
+            span.update_name(f"{method} {route}")
+            span.set_attribute("http.route", route)
+        span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            span.set_status(self._error)
+
+    def shutdown(self) -> None:
+        self.provider.shutdown()

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from devstack.databases import create_database, drop_database
+from devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.db.migrate import apply_migrations
-from shared.devstack.databases import create_database, drop_database
-from shared.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSION_TAG = uuid.uuid4().hex[:10]

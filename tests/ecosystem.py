@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from shared.devstack.databases import create_database, drop_database
+from devstack.databases import create_database, drop_database
 from tests.conftest import ROOT
 from tests.processes import ServiceProcess
 

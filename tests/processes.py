@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.devstack.embedded import free_port
+from devstack.embedded import free_port
 from tests.conftest import ROOT
 
 __all__ = ["ServiceProcess"]

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
-from litestar import Controller, get
-from litestar.datastructures import State
+from litestar import Router, get
 from litestar.params import FromQuery, Parameter
 
-from auth_service.audit.repository import AuditEvent
+from auth_service.audit.schemas import AuditPage
 from auth_service.audit.service import AuditTrail
 from auth_service.openapi_problems import ADMIN_ERRORS
 
-__all__ = ["AdminAuditController"]
+__all__ = ["admin_audit_router"]
 
 
-class AuditPage(msgspec.Struct, frozen=True):
-    items: list[AuditEvent]
-    next_before: int | None = None
-
-
-class AdminAuditController(Controller):
-    path = "/audit-events"
-    tags = ["Admin: audit"]
+def admin_audit_router(audit: AuditTrail) -> Router:
+    """The audit routes over ``audit``, to be mounted under the admin router (which checks scopes)."""
 
     @get(
         "/", operation_id="adminListAuditEvents", responses=ADMIN_ERRORS, summary="Audit events, newest first"
     )
     async def list_events(
-        self,
-        state: State,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         before: Annotated[
             int | None, Parameter(ge=1, le=2**63 - 1, description="Only events with a smaller id (paging)")
@@ -39,8 +29,8 @@ class AdminAuditController(Controller):
         target_id: FromQuery[str | None] = None,
         actor: FromQuery[str | None] = None,
     ) -> AuditPage:
-        audit: AuditTrail = state.audit
-        items = await audit.list(
+        return await audit.page(
             before_id=before, action=action, target_id=target_id, actor=actor, limit=limit
         )
-        return AuditPage(items=items, next_before=items[-1].id if len(items) == limit else None)
+
+    return Router("/audit-events", route_handlers=[list_events], tags=["Admin: audit"])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 import msgspec
 
-__all__ = ["AuditEvent", "AuditRepository"]
+from auth_service.audit.schemas import AuditEvent
+
+__all__ = ["AuditRepository"]
 
 _INSERT = """
 INSERT INTO audit_events (action, outcome, actor, target_type, target_id, source_ip, details)
@@ -21,18 +22,6 @@ WHERE ($1::bigint IS NULL OR id < $1) AND ($2::text IS NULL OR action = $2)
   AND ($3::text IS NULL OR target_id = $3) AND ($4::text IS NULL OR actor = $4)
 ORDER BY id DESC LIMIT $5
 """
-
-
-class AuditEvent(msgspec.Struct, frozen=True):
-    id: int
-    occurred_at: datetime
-    action: str
-    outcome: str
-    actor: str | None
-    target_type: str | None
-    target_id: str | None
-    source_ip: str | None
-    details: dict[str, Any]
 
 
 class AuditRepository:

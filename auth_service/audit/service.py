@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 import msgspec
 
-from auth_service.audit.repository import AuditEvent, AuditRepository
-from shared.db.pool import PostgresPool
+from auth_service.audit.repository import AuditRepository
+from auth_service.audit.schemas import AuditPage
+from shared.db.pool import Connection, PostgresPool
 
 __all__ = ["Actor", "AuditTrail"]
 
@@ -40,7 +40,7 @@ class AuditTrail:
         target_type: str | None = None,
         target_id: str | None = None,
         details: dict[str, Any] | None = None,
-        conn: asyncpg.Connection | None = None,
+        conn: Connection | None = None,
     ) -> None:
         kwargs: dict[str, Any] = {
             "action": action,
@@ -57,7 +57,7 @@ class AuditTrail:
         async with self._pool.acquire() as own:
             await self._repo.insert(own, **kwargs)
 
-    async def list(
+    async def page(
         self,
         *,
         before_id: int | None,
@@ -65,8 +65,10 @@ class AuditTrail:
         target_id: str | None,
         actor: str | None,
         limit: int,
-    ) -> list[AuditEvent]:
+    ) -> AuditPage:
+        """Newest first; a full page names the id to continue ``before``, a short one is the last."""
         async with self._pool.acquire() as conn:
-            return await self._repo.page(
+            items = await self._repo.page(
                 conn, before_id=before_id, action=action, target_id=target_id, actor=actor, limit=limit
             )
+        return AuditPage(items=items, next_before=items[-1].id if len(items) == limit else None)

@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.repository import ClientRecord
 from auth_service.random_secrets import digest, digests_match
-from auth_service.tokens.errors import OAuthError, invalid_request
+from auth_service.tokens.errors import InvalidClient, OAuthError, invalid_request
 
 __all__ = ["ClientAuthenticator"]
 
@@ -24,7 +24,7 @@ _UNKNOWN_CLIENT_DIGEST = digest("no such client")
 
 
 def _invalid_client(description: str = "Client authentication failed.") -> OAuthError:
-    return OAuthError("invalid_client", description)
+    return InvalidClient(description)
 
 
 def _basic_credentials(authorization: str) -> tuple[str, str]:

@@ -1,4 +1,7 @@
-"""The ``oauth_clients`` table (asyncpg only). One query per token request: ``get``."""
+"""The ``oauth_clients`` table (asyncpg only). One query per token request: ``get``.
+
+A taken ``client_id`` is ``ClientExists``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from datetime import datetime
 
 import asyncpg
 import msgspec
+
+from auth_service.errors import ClientExists
 
 __all__ = ["ClientRecord", "ClientRepository"]
 
@@ -64,9 +69,12 @@ class ClientRepository:
         grant_types: list[str],
         scopes: list[str],
     ) -> ClientRecord:
-        record = _record(
-            await conn.fetchrow(_INSERT, client_id, client_name, secret_digest, grant_types, scopes)
-        )
+        try:
+            record = _record(
+                await conn.fetchrow(_INSERT, client_id, client_name, secret_digest, grant_types, scopes)
+            )
+        except asyncpg.UniqueViolationError:
+            raise ClientExists(client_id) from None
         assert record is not None
         return record
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-import asyncpg
-
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.repository import ClientRecord, ClientRepository
 from auth_service.clients.schemas import Client, ClientCreate, ClientUpdate, ClientWithSecret
-from auth_service.errors import Conflict, InvalidField, NotFound
+from auth_service.errors import ClientNotFound, InvalidField, PublicClient
 from auth_service.random_secrets import digest, new_secret
 from shared.db.pool import PostgresPool
 
@@ -80,7 +78,7 @@ class ClientService:
         async with self._pool.acquire() as conn:
             record = await self._clients.get(conn, client_id)
         if record is None:
-            raise NotFound("client")
+            raise ClientNotFound()
         return to_client(record)
 
     async def create(self, data: ClientCreate, actor: Actor) -> ClientWithSecret:
@@ -90,17 +88,14 @@ class ClientService:
         secret = new_secret() if confidential else None
         client_id = data.client_id or secrets.token_urlsafe(16)
         async with self._pool.acquire() as conn, conn.transaction():
-            try:
-                record = await self._clients.insert(
-                    conn,
-                    client_id=client_id,
-                    client_name=data.client_name,
-                    secret_digest=digest(secret) if secret else None,
-                    grant_types=grants,
-                    scopes=scopes,
-                )
-            except asyncpg.UniqueViolationError:
-                raise Conflict("client-exists", f"A client {client_id} already exists.") from None
+            record = await self._clients.insert(
+                conn,
+                client_id=client_id,
+                client_name=data.client_name,
+                secret_digest=digest(secret) if secret else None,
+                grant_types=grants,
+                scopes=scopes,
+            )
             await self._audit.record(
                 "client.create",
                 actor,
@@ -116,7 +111,7 @@ class ClientService:
         async with self._pool.acquire() as conn, conn.transaction():
             current = await self._clients.get(conn, client_id)
             if current is None:
-                raise NotFound("client")
+                raise ClientNotFound()
             grants = (
                 self._checked_grants(list(data.grant_types), current.confidential)
                 if data.grant_types is not None
@@ -144,9 +139,9 @@ class ClientService:
         async with self._pool.acquire() as conn, conn.transaction():
             record = await self._clients.get(conn, client_id)
             if record is None:
-                raise NotFound("client")
+                raise ClientNotFound()
             if not record.confidential:
-                raise Conflict("public-client", "A public client has no secret.")
+                raise PublicClient()
             await self._clients.set_secret(conn, client_id, digest(secret))
             await self._audit.record(
                 "client.secret_rotate", actor, target_type="client", target_id=client_id, conn=conn
@@ -157,7 +152,7 @@ class ClientService:
     async def delete(self, client_id: str, actor: Actor) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             if not await self._clients.delete(conn, client_id):
-                raise NotFound("client")
+                raise ClientNotFound()
             await self._audit.record(
                 "client.delete", actor, target_type="client", target_id=client_id, conn=conn
             )

@@ -7,34 +7,24 @@ The JWKS answer is the keyring's pre-encoded body with ``Cache-Control: public, 
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, get
-from litestar.datastructures import State
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
-from auth_service.discovery.documents import CachedDocument
+from auth_service.discovery.documents import CachedDocument, ServerMetadata
+from auth_service.discovery.userinfo import UserInfo, UserInfoService
+from auth_service.keys.keyring import Keyring
 from auth_service.openapi_problems import BEARER_ERRORS
-from auth_service.users.service import UserService
 from shared.auth.litestar import current_claims
-from shared.http.problems import ProblemError
 
-__all__ = ["discovery_handlers", "userinfo"]
+__all__ = ["discovery_handlers", "userinfo_handler"]
 
 
 class Jwks(msgspec.Struct):
     keys: list[dict[str, Any]]
-
-
-class UserInfo(msgspec.Struct):
-    sub: str
-    client_id: str
-    scope: str
-    scopes: list[str]
-    roles: list[str]
-    email: str | None = None
 
 
 def _cached(request: Request[Any, Any, Any], document: CachedDocument, max_age: int) -> Response[bytes]:
@@ -48,78 +38,53 @@ def _cached(request: Request[Any, Any, Any], document: CachedDocument, max_age: 
 _METADATA_DOC = {200: ResponseSpec(dict[str, Any], description="Authorization server metadata")}
 
 
-@get(
-    "/.well-known/oauth-authorization-server",
-    operation_id="authorizationServerMetadata",
-    summary="Authorization server metadata (RFC 8414)",
-    tags=["Discovery"],
-    responses=_METADATA_DOC,
-)
-async def oauth_metadata(request: Request[Any, Any, State], state: State) -> Response[bytes]:
-    return _cached(request, state.metadata.document(), state.settings.jwks_max_age)
+def discovery_handlers(metadata: ServerMetadata, keyring: Keyring, *, max_age: int) -> list[HTTPRouteHandler]:
+    """``max_age``: ``AUTH_JWKS_MAX_AGE``, the ``Cache-Control`` of all three documents."""
 
-
-@get(
-    "/.well-known/openid-configuration",
-    operation_id="openidConfiguration",
-    summary="OpenID Connect discovery (same metadata)",
-    tags=["Discovery"],
-    responses=_METADATA_DOC,
-)
-async def openid_configuration(request: Request[Any, Any, State], state: State) -> Response[bytes]:
-    return _cached(request, state.metadata.document(), state.settings.jwks_max_age)
-
-
-@get(
-    "/.well-known/jwks.json",
-    operation_id="jwks",
-    summary="The public signing keys (RFC 7517)",
-    tags=["Discovery"],
-    responses={200: ResponseSpec(Jwks, description="JWK set")},
-)
-async def jwks(request: Request[Any, Any, State], state: State) -> Response[bytes]:
-    document = state.signing_keys.keyring.jwks
-    return _cached(
-        request, CachedDocument(body=document.body, etag=document.etag), state.settings.jwks_max_age
+    @get(
+        "/.well-known/oauth-authorization-server",
+        operation_id="authorizationServerMetadata",
+        summary="Authorization server metadata (RFC 8414)",
+        responses=_METADATA_DOC,
+        tags=["Discovery"],
     )
+    async def oauth_metadata(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return _cached(request, metadata.document(), max_age)
 
-
-@get(
-    "/userinfo",
-    operation_id="userinfo",
-    responses=BEARER_ERRORS,
-    summary="Who the bearer token speaks for: sub, email, roles, scopes",
-    tags=["Users"],
-    security=[{"bearer": []}],
-)
-async def userinfo(request: Request[Any, Any, State], state: State) -> UserInfo:
-    claims = current_claims(request)
-    scopes = sorted(claims.scopes)
-    if claims.sub == claims.client_id:
-        return UserInfo(
-            sub=claims.sub, client_id=claims.client_id, scope=claims.scope, scopes=scopes, roles=[]
-        )
-    users: UserService = state.user_service
-    try:
-        user = await users.get(UUID(claims.sub))
-    except (ValueError, ProblemError):
-        user = None
-    if user is None or user.status != "active":
-        raise ProblemError(
-            401,
-            "invalid-token",
-            "The token's user no longer exists or is disabled.",
-            headers={"WWW-Authenticate": 'Bearer realm="auth", error="invalid_token"'},
-        )
-    return UserInfo(
-        sub=claims.sub,
-        client_id=claims.client_id,
-        scope=claims.scope,
-        scopes=scopes,
-        roles=user.roles,
-        email=user.email,
+    @get(
+        "/.well-known/openid-configuration",
+        operation_id="openidConfiguration",
+        summary="OpenID Connect discovery (same metadata)",
+        responses=_METADATA_DOC,
+        tags=["Discovery"],
     )
+    async def openid_configuration(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return _cached(request, metadata.document(), max_age)
 
+    @get(
+        "/.well-known/jwks.json",
+        operation_id="jwks",
+        summary="The public signing keys (RFC 7517)",
+        responses={200: ResponseSpec(Jwks, description="JWK set")},
+        tags=["Discovery"],
+    )
+    async def jwks(request: Request[Any, Any, Any]) -> Response[bytes]:
+        document = keyring.jwks
+        return _cached(request, CachedDocument(body=document.body, etag=document.etag), max_age)
 
-def discovery_handlers() -> list[Any]:
     return [oauth_metadata, openid_configuration, jwks]
+
+
+def userinfo_handler(userinfo: UserInfoService) -> HTTPRouteHandler:
+    @get(
+        "/userinfo",
+        operation_id="userinfo",
+        responses=BEARER_ERRORS,
+        summary="Who the bearer token speaks for: sub, email, roles, scopes",
+        tags=["Users"],
+        security=[{"bearer": []}],
+    )
+    async def user_info(request: Request[Any, Any, Any]) -> UserInfo:
+        return await userinfo.of(current_claims(request))
+
+    return user_info

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from auth_service.keys.keyring import Keyring
-from auth_service.settings import AuthSettings
+from auth_service.settings import KeySettings, TokenSettings
 
 __all__ = ["CachedDocument", "ServerMetadata", "server_metadata"]
 
@@ -31,9 +31,8 @@ class CachedDocument(msgspec.Struct, frozen=True):
         return cls(body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
-def server_metadata(settings: AuthSettings, algorithms: list[str] | None = None) -> dict[str, Any]:
-    base = settings.issuer
-    algorithms = algorithms or [settings.signing_alg]
+def server_metadata(tokens: TokenSettings, algorithms: list[str]) -> dict[str, Any]:
+    base = tokens.issuer
     return {
         "issuer": base,
         "token_endpoint": f"{base}/oauth/token",
@@ -43,7 +42,7 @@ def server_metadata(settings: AuthSettings, algorithms: list[str] | None = None)
         "jwks_uri": f"{base}/.well-known/jwks.json",
         "grant_types_supported": GRANT_TYPES,
         "response_types_supported": [],
-        "scopes_supported": settings.scopes_supported,
+        "scopes_supported": tokens.scopes_supported,
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -68,18 +67,19 @@ def server_metadata(settings: AuthSettings, algorithms: list[str] | None = None)
 
 
 class ServerMetadata:
-    __slots__ = ("_cached", "_keyring", "_settings", "_version")
+    __slots__ = ("_cached", "_keyring", "_signing_alg", "_tokens", "_version")
 
-    def __init__(self, settings: AuthSettings, keyring: Keyring) -> None:
-        self._settings = settings
+    def __init__(self, tokens: TokenSettings, keys: KeySettings, keyring: Keyring) -> None:
+        self._tokens = tokens
+        self._signing_alg = keys.signing_alg
         self._keyring = keyring
         self._version = ""
-        self._cached = CachedDocument.of(server_metadata(settings))
+        self._cached = CachedDocument.of(server_metadata(tokens, [keys.signing_alg]))
 
     def document(self) -> CachedDocument:
         version = self._keyring.jwks.etag
         if version != self._version:
-            algorithms = sorted({row.alg for row in self._keyring.rows} | {self._settings.signing_alg})
-            self._cached = CachedDocument.of(server_metadata(self._settings, algorithms))
+            algorithms = sorted({row.alg for row in self._keyring.rows} | {self._signing_alg})
+            self._cached = CachedDocument.of(server_metadata(self._tokens, algorithms))
             self._version = version
         return self._cached

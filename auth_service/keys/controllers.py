@@ -6,16 +6,14 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
-from litestar.datastructures import State
+from litestar import Request, Router, get, post
 
-from auth_service.actors import request_actor
-from auth_service.audit.service import AuditTrail
+from auth_service.actors import RequestActors
 from auth_service.keys.repository import SigningKeyRow
 from auth_service.keys.service import SigningKeys
 from auth_service.openapi_problems import ADMIN_ERRORS
 
-__all__ = ["AdminKeysController", "SigningKey"]
+__all__ = ["SigningKey", "admin_keys_router"]
 
 
 class SigningKey(msgspec.Struct, frozen=True):
@@ -48,20 +46,15 @@ def _key(row: SigningKeyRow) -> SigningKey:
     )
 
 
-class AdminKeysController(Controller):
-    path = "/keys"
-    tags = ["Admin: signing keys"]
-
+def admin_keys_router(keys: SigningKeys, actors: RequestActors) -> Router:
     @get(
         "/",
         operation_id="adminListKeys",
         responses=ADMIN_ERRORS,
         summary="Signing keys: next, active, retired",
     )
-    async def list_keys(self, state: State) -> list[SigningKey]:
-        keys: SigningKeys = state.signing_keys
-        await keys.keyring.refresh()
-        return [_key(row) for row in keys.list()]
+    async def list_keys() -> list[SigningKey]:
+        return [_key(row) for row in await keys.current()]
 
     @post(
         "/rotate",
@@ -70,13 +63,10 @@ class AdminKeysController(Controller):
         summary="Publish a new key now; it signs after the pre-publication period",
         status_code=202,
     )
-    async def rotate(self, request: Request[Any, Any, State], state: State) -> Rotation:
-        keys: SigningKeys = state.signing_keys
-        audit: AuditTrail = state.audit
-        outcome = await keys.rotate()
-        await audit.record(
-            "keys.rotate", request_actor(request), target_type="signing_key", target_id=outcome.pending
-        )
+    async def rotate(request: Request[Any, Any, Any]) -> Rotation:
+        outcome = await keys.rotate(actors.of(request))
         return Rotation(
-            active=outcome.active, pending=outcome.pending, keys=[_key(row) for row in keys.list()]
+            active=outcome.active, pending=outcome.pending, keys=[_key(row) for row in keys.loaded()]
         )
+
+    return Router("/keys", route_handlers=[list_keys, rotate], tags=["Admin: signing keys"])

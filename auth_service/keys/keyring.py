@@ -20,14 +20,19 @@ from auth_service.keys.rotation import associated_data
 from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.keys.signer import JwsSigner
 from shared.db.pool import PostgresPool
+from shared.errors import DomainError
 
 __all__ = ["JwksDocument", "Keyring", "NoSigningKey"]
 
 PublicKeysListener = Callable[[list[dict[str, Any]]], None]
 
 
-class NoSigningKey(RuntimeError):
+class NoSigningKey(DomainError):
     """No active key is loaded yet (database not reachable since start-up)."""
+
+    status = 503
+    slug = "no-signing-key"
+    detail = "No signing key is loaded yet; retry shortly."
 
 
 class JwksDocument(msgspec.Struct, frozen=True):
@@ -56,7 +61,7 @@ class Keyring:
     @property
     def signer(self) -> JwsSigner:
         if self._signer is None:
-            raise NoSigningKey("no signing key loaded yet")
+            raise NoSigningKey(headers={"Retry-After": "2"})
         return self._signer
 
     def is_ready(self) -> bool:

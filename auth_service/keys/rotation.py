@@ -18,13 +18,12 @@ import logging
 import secrets
 from datetime import timedelta
 
-import asyncpg
 import msgspec
 
 from auth_service.keys.material import generate_private_key, private_key_der, public_jwk
 from auth_service.keys.repository import SigningKeyRepository
 from auth_service.keys.sealing import KeyEncryptionKey
-from shared.db.pool import PostgresPool
+from shared.db.pool import Connection, PostgresPool
 
 __all__ = ["KeyRotation", "RotationOutcome"]
 
@@ -90,7 +89,7 @@ class KeyRotation:
                 changed = True
             return RotationOutcome(active=states.active, pending=pending, changed=changed, created=created)
 
-    async def _create(self, conn: asyncpg.Connection, state: str, activate_in: float) -> str:
+    async def _create(self, conn: Connection, state: str, activate_in: float) -> str:
         kid = secrets.token_urlsafe(12)
         key = await asyncio.to_thread(generate_private_key, self._alg)
         sealed = self._kek.seal(private_key_der(key), associated_data(kid, self._alg))

@@ -1,4 +1,8 @@
-"""Signing keys as the app sees them: start-up, the periodic rotation step, on-demand rotation."""
+"""Signing keys as the app sees them: start-up, the periodic rotation step, on-demand rotation.
+
+A rotation someone asked for (an admin through the API, an operator from the CLI) is audited here,
+like every other change a context makes, whoever the caller is.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from auth_service.audit.service import Actor, AuditTrail
 from auth_service.keys.keyring import Keyring
 from auth_service.keys.repository import SigningKeyRow
 from auth_service.keys.rotation import KeyRotation, RotationOutcome
 from auth_service.keys.sealing import KeyEncryptionKey
-from auth_service.settings import AuthSettings
+from auth_service.settings import KeySettings
 from shared.db.pool import DatabaseUnavailable, PostgresPool
 
 __all__ = ["SigningKeys"]
@@ -22,18 +27,22 @@ log = logging.getLogger(__name__)
 class SigningKeys:
     """Owns the keyring and the rotation timer of one replica."""
 
-    __slots__ = ("_interval", "_on_rotation", "_task", "keyring", "rotation")
+    __slots__ = ("_audit", "_interval", "_on_rotation", "_task", "keyring", "rotation")
 
     def __init__(
         self,
         pool: PostgresPool,
         kek: KeyEncryptionKey,
-        settings: AuthSettings,
+        settings: KeySettings,
+        retention_seconds: int,
+        audit: AuditTrail,
         *,
         on_rotation: Callable[[str], None] | None = None,
     ) -> None:
-        """``on_rotation(trigger)`` is called when this replica starts a rotation (``manual`` or
+        """``retention_seconds`` is ``AuthSettings.key_retention_seconds`` (it depends on the token
+        lifetime too). ``on_rotation(trigger)`` is called when this replica starts a rotation (``manual`` or
         ``scheduled``), for the rotations counter."""
+        self._audit = audit
         self._on_rotation = on_rotation
         self.keyring = Keyring(pool, kek)
         self.rotation = KeyRotation(
@@ -42,7 +51,7 @@ class SigningKeys:
             alg=settings.signing_alg,
             interval=settings.key_rotation_interval,
             prepublish=settings.key_prepublish_seconds,
-            retention=settings.key_retention_seconds,
+            retention=retention_seconds,
         )
         self._interval = settings.key_refresh_interval
         self._task: asyncio.Task[None] | None = None
@@ -55,11 +64,19 @@ class SigningKeys:
             self._on_rotation("manual" if rotate_now else "scheduled")
         return outcome
 
-    async def rotate(self) -> RotationOutcome:
+    async def rotate(self, actor: Actor) -> RotationOutcome:
         """Start a rotation now: a new key is published and signs after the pre-publication period."""
-        return await self.sync(rotate_now=True)
+        outcome = await self.sync(rotate_now=True)
+        await self._audit.record("keys.rotate", actor, target_type="signing_key", target_id=outcome.pending)
+        return outcome
 
-    def list(self) -> list[SigningKeyRow]:
+    def loaded(self) -> list[SigningKeyRow]:
+        """The keys as this replica last loaded them (no database round trip)."""
+        return self.keyring.rows
+
+    async def current(self) -> list[SigningKeyRow]:
+        """The keys as the database has them now (reloading this replica's keyring)."""
+        await self.keyring.refresh()
         return self.keyring.rows
 
     async def start(self) -> None:

@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from auth_service.settings import PasswordSettings
+
 __all__ = ["PasswordHashing", "normalise_password"]
 
 
@@ -36,6 +38,16 @@ class PasswordHashing:
             max_workers=threads or os.cpu_count() or 1, thread_name_prefix="argon2"
         )
         self._dummy_hash: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: PasswordSettings) -> PasswordHashing:
+        """The one way the app and the operator commands build it, so their parameters never drift."""
+        return cls(
+            memory_kib=settings.argon2_memory_kib,
+            time_cost=settings.argon2_time_cost,
+            parallelism=settings.argon2_parallelism,
+            threads=settings.password_hashing_threads,
+        )
 
     async def _run(self, fn: object, *args: str) -> object:
         loop = asyncio.get_running_loop()

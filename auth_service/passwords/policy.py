@@ -15,6 +15,7 @@ import unicodedata
 from zxcvbn import zxcvbn
 
 from auth_service.passwords.hashing import normalise_password
+from auth_service.settings import PasswordSettings
 
 __all__ = ["PasswordPolicy", "PasswordRejected"]
 
@@ -35,6 +36,15 @@ class PasswordPolicy:
         self.min_length = min_length
         self.max_length = max_length
         self.min_strength = min_strength
+
+    @classmethod
+    def from_settings(cls, settings: PasswordSettings) -> PasswordPolicy:
+        """The one way the app and the operator commands build it, so they judge passwords alike."""
+        return cls(
+            min_length=settings.password_min_length,
+            max_length=settings.password_max_length,
+            min_strength=settings.password_min_strength,
+        )
 
     def check_length(self, password: str) -> str:
         """Return the normalised password, or raise before any expensive work when too long/short."""

@@ -4,37 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post
-from litestar.datastructures import State
+from litestar import Request, Router, delete, get, patch, post
 from litestar.params import Body, FromPath
 
-from auth_service.actors import request_actor
+from auth_service.actors import RequestActors
 from auth_service.openapi_problems import ADMIN_BODY_ERRORS, ADMIN_ERRORS
 from auth_service.roles.schemas import Role, RoleCreate, RoleUpdate
 from auth_service.roles.service import RoleService
 
-__all__ = ["AdminRolesController"]
+__all__ = ["admin_roles_router"]
 
 
-class AdminRolesController(Controller):
-    path = "/roles"
-    tags = ["Admin: roles"]
+def admin_roles_router(roles: RoleService, actors: RequestActors) -> Router:
+    """The role routes over ``roles``, to be mounted under the admin router (which checks scopes)."""
 
     @get("/", operation_id="adminListRoles", responses=ADMIN_ERRORS, summary="List roles")
-    async def list_roles(self, state: State) -> list[Role]:
-        roles: RoleService = state.role_service
+    async def list_roles() -> list[Role]:
         return await roles.all()
 
     @post("/", operation_id="adminCreateRole", responses=ADMIN_BODY_ERRORS, summary="Create a role")
-    async def create_role(
-        self, request: Request[Any, Any, State], state: State, data: Annotated[RoleCreate, Body()]
-    ) -> Role:
-        roles: RoleService = state.role_service
-        return await roles.create(data, request_actor(request))
+    async def create_role(request: Request[Any, Any, Any], data: Annotated[RoleCreate, Body()]) -> Role:
+        return await roles.create(data, actors.of(request))
 
     @get("/{name:str}", operation_id="adminGetRole", responses=ADMIN_ERRORS, summary="Get a role")
-    async def get_role(self, state: State, name: FromPath[str]) -> Role:
-        roles: RoleService = state.role_service
+    async def get_role(name: FromPath[str]) -> Role:
         return await roles.get(name)
 
     @patch(
@@ -44,14 +37,9 @@ class AdminRolesController(Controller):
         summary="Rename a role or change its scopes",
     )
     async def update_role(
-        self,
-        request: Request[Any, Any, State],
-        state: State,
-        name: FromPath[str],
-        data: Annotated[RoleUpdate, Body()],
+        request: Request[Any, Any, Any], name: FromPath[str], data: Annotated[RoleUpdate, Body()]
     ) -> Role:
-        roles: RoleService = state.role_service
-        return await roles.update(name, data, request_actor(request))
+        return await roles.update(name, data, actors.of(request))
 
     @delete(
         "/{name:str}",
@@ -59,6 +47,11 @@ class AdminRolesController(Controller):
         responses=ADMIN_ERRORS,
         summary="Delete a role nobody holds",
     )
-    async def delete_role(self, request: Request[Any, Any, State], state: State, name: FromPath[str]) -> None:
-        roles: RoleService = state.role_service
-        await roles.delete(name, request_actor(request))
+    async def delete_role(request: Request[Any, Any, Any], name: FromPath[str]) -> None:
+        await roles.delete(name, actors.of(request))
+
+    return Router(
+        "/roles",
+        route_handlers=[list_roles, create_role, get_role, update_role, delete_role],
+        tags=["Admin: roles"],
+    )

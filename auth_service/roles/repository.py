@@ -1,14 +1,19 @@
-"""The ``roles`` table and role assignment (asyncpg only)."""
+"""The ``roles`` table and role assignment (asyncpg only).
+
+A role row is exactly what the API shows, so rows become ``Role`` directly; a taken name is
+``RoleExists``, an assignment to a user deleted meanwhile ``UserNotFound``.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 import asyncpg
-import msgspec
 
-__all__ = ["RoleRecord", "RoleRepository"]
+from auth_service.errors import RoleExists, UserNotFound
+from auth_service.roles.schemas import Role
+
+__all__ = ["RoleRepository"]
 
 _COLUMNS = "id, name, description, scopes, created_at, updated_at"
 _LIST = f"SELECT {_COLUMNS} FROM roles ORDER BY name"  # noqa: S608
@@ -29,38 +34,30 @@ _UNASSIGN = "DELETE FROM user_roles WHERE user_id = $1 AND role_id = (SELECT id 
 _HOLDERS = "SELECT count(*) FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.name = $1"
 
 
-class RoleRecord(msgspec.Struct, frozen=True):
-    id: UUID
-    name: str
-    description: str
-    scopes: list[str]
-    created_at: datetime
-    updated_at: datetime
-
-
-def _record(row: asyncpg.Record | None) -> RoleRecord | None:
-    return None if row is None else RoleRecord(**dict(row))
+def _role(row: asyncpg.Record | None) -> Role | None:
+    return None if row is None else Role(**dict(row))
 
 
 class RoleRepository:
     __slots__ = ()
 
-    async def all(self, conn: asyncpg.Connection) -> list[RoleRecord]:
-        return [RoleRecord(**dict(r)) for r in await conn.fetch(_LIST)]
+    async def all(self, conn: asyncpg.Connection) -> list[Role]:
+        return [Role(**dict(r)) for r in await conn.fetch(_LIST)]
 
-    async def get(self, conn: asyncpg.Connection, name: str) -> RoleRecord | None:
-        return _record(await conn.fetchrow(_GET, name))
+    async def get(self, conn: asyncpg.Connection, name: str) -> Role | None:
+        return _role(await conn.fetchrow(_GET, name))
 
     async def existing(self, conn: asyncpg.Connection, names: list[str]) -> set[str]:
         return {r["name"] for r in await conn.fetch(_EXISTING, names)}
 
-    async def insert(
-        self, conn: asyncpg.Connection, name: str, description: str, scopes: list[str]
-    ) -> RoleRecord:
-        """Raises ``asyncpg.UniqueViolationError`` when the name is taken."""
-        record = _record(await conn.fetchrow(_INSERT, name, description, scopes))
-        assert record is not None
-        return record
+    async def insert(self, conn: asyncpg.Connection, name: str, description: str, scopes: list[str]) -> Role:
+        """Raises ``RoleExists`` when the name is taken."""
+        try:
+            role = _role(await conn.fetchrow(_INSERT, name, description, scopes))
+        except asyncpg.UniqueViolationError:
+            raise RoleExists(name) from None
+        assert role is not None
+        return role
 
     async def update(
         self,
@@ -70,14 +67,21 @@ class RoleRepository:
         new_name: str | None,
         description: str | None,
         scopes: list[str] | None,
-    ) -> RoleRecord | None:
-        return _record(await conn.fetchrow(_UPDATE, name, new_name, description, scopes))
+    ) -> Role | None:
+        """``None`` when there is no role ``name``; raises ``RoleExists`` when ``new_name`` is taken."""
+        try:
+            return _role(await conn.fetchrow(_UPDATE, name, new_name, description, scopes))
+        except asyncpg.UniqueViolationError:
+            raise RoleExists(new_name or name) from None
 
     async def delete(self, conn: asyncpg.Connection, name: str) -> bool:
         return await conn.execute(_DELETE, name) == "DELETE 1"
 
     async def assign(self, conn: asyncpg.Connection, user_id: UUID, name: str) -> None:
-        await conn.execute(_ASSIGN, user_id, name)
+        try:
+            await conn.execute(_ASSIGN, user_id, name)
+        except asyncpg.ForeignKeyViolationError:  # the user was deleted since the caller read it
+            raise UserNotFound() from None
 
     async def unassign(self, conn: asyncpg.Connection, user_id: UUID, name: str) -> bool:
         return await conn.execute(_UNASSIGN, user_id, name) == "DELETE 1"

@@ -4,27 +4,23 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
-
 from auth_service.audit.service import Actor, AuditTrail
-from auth_service.errors import Conflict, InvalidField, NotFound
-from auth_service.roles.repository import RoleRecord, RoleRepository
+from auth_service.errors import (
+    InvalidField,
+    LastAdmin,
+    RoleAssignmentNotFound,
+    RoleInUse,
+    RoleNotFound,
+    UserNotFound,
+)
+from auth_service.roles.repository import RoleRepository
 from auth_service.roles.schemas import Role, RoleCreate, RoleUpdate
 from auth_service.users.repository import UserRepository
 from shared.db.pool import PostgresPool
 
 __all__ = ["RoleService"]
 
-
-def to_role(record: RoleRecord) -> Role:
-    return Role(
-        id=record.id,
-        name=record.name,
-        description=record.description,
-        scopes=record.scopes,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
+MANAGE = "users:manage"
 
 
 class RoleService:
@@ -45,22 +41,19 @@ class RoleService:
 
     async def all(self) -> list[Role]:
         async with self._pool.acquire() as conn:
-            return [to_role(r) for r in await self._roles.all(conn)]
+            return await self._roles.all(conn)
 
     async def get(self, name: str) -> Role:
         async with self._pool.acquire() as conn:
-            record = await self._roles.get(conn, name)
-        if record is None:
-            raise NotFound("role")
-        return to_role(record)
+            role = await self._roles.get(conn, name)
+        if role is None:
+            raise RoleNotFound()
+        return role
 
     async def create(self, data: RoleCreate, actor: Actor) -> Role:
         scopes = self._checked_scopes(data.scopes)
         async with self._pool.acquire() as conn, conn.transaction():
-            try:
-                record = await self._roles.insert(conn, data.name, data.description, scopes)
-            except asyncpg.UniqueViolationError:
-                raise Conflict("role-exists", f"A role named {data.name} already exists.") from None
+            role = await self._roles.insert(conn, data.name, data.description, scopes)
             await self._audit.record(
                 "role.create",
                 actor,
@@ -69,19 +62,16 @@ class RoleService:
                 details={"scopes": scopes},
                 conn=conn,
             )
-        return to_role(record)
+        return role
 
     async def update(self, name: str, data: RoleUpdate, actor: Actor) -> Role:
         scopes = self._checked_scopes(data.scopes) if data.scopes is not None else None
         async with self._pool.acquire() as conn, conn.transaction():
-            try:
-                record = await self._roles.update(
-                    conn, name, new_name=data.name, description=data.description, scopes=scopes
-                )
-            except asyncpg.UniqueViolationError:
-                raise Conflict("role-exists", f"A role named {data.name} already exists.") from None
-            if record is None:
-                raise NotFound("role")
+            role = await self._roles.update(
+                conn, name, new_name=data.name, description=data.description, scopes=scopes
+            )
+            if role is None:
+                raise RoleNotFound()
             await self._audit.record(
                 "role.update",
                 actor,
@@ -90,22 +80,22 @@ class RoleService:
                 details={k: v for k, v in {"name": data.name, "scopes": scopes}.items() if v is not None},
                 conn=conn,
             )
-        return to_role(record)
+        return role
 
     async def delete(self, name: str, actor: Actor) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             if await self._roles.holders(conn, name):
-                raise Conflict("role-in-use", "Users hold this role; unassign it first.")
+                raise RoleInUse()
             if not await self._roles.delete(conn, name):
-                raise NotFound("role")
+                raise RoleNotFound()
             await self._audit.record("role.delete", actor, target_type="role", target_id=name, conn=conn)
 
     async def assign(self, user_id: UUID, name: str, actor: Actor) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             if await self._users.by_id(conn, user_id) is None:
-                raise NotFound("user")
+                raise UserNotFound()
             if await self._roles.get(conn, name) is None:
-                raise NotFound("role")
+                raise RoleNotFound()
             await self._roles.assign(conn, user_id, name)
             await self._audit.record(
                 "role.assign",
@@ -120,20 +110,20 @@ class RoleService:
         async with self._pool.acquire() as conn, conn.transaction():
             user = await self._users.by_id(conn, user_id)
             if user is None:
-                raise NotFound("user")
+                raise UserNotFound()
             if name not in user.roles:
-                raise NotFound("role assignment")
+                raise RoleAssignmentNotFound()
             remaining = await self._roles.all(conn)
             keeps_manage = any(
-                "users:manage" in r.scopes for r in remaining if r.name in user.roles and r.name != name
+                MANAGE in r.scopes for r in remaining if r.name in user.roles and r.name != name
             )
             if (
                 user.active
-                and "users:manage" in user.scopes
+                and MANAGE in user.scopes
                 and not keeps_manage
                 and await self._users.other_active_managers(conn, user_id) == 0
             ):
-                raise Conflict("last-admin", "This is the last active user who can manage users.")
+                raise LastAdmin()
             await self._roles.unassign(conn, user_id, name)
             await self._audit.record(
                 "role.unassign",

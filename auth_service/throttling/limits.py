@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from auth_service.settings import AuthSettings
+from auth_service.metrics import AuthMetrics
+from auth_service.settings import RedisSettings, ThrottleSettings
 from auth_service.throttling.login import LoginThrottle
 from auth_service.throttling.store import ThrottleStore
 from auth_service.throttling.window import SlidingWindowLimiter
-from shared.metrics import ServiceMetrics
 
 __all__ = ["Throttles"]
 
@@ -17,10 +17,10 @@ class Throttles:
 
     __slots__ = ("introspection", "login", "password_change", "registration", "store")
 
-    def __init__(self, settings: AuthSettings, metrics: ServiceMetrics) -> None:
+    def __init__(self, redis: RedisSettings, settings: ThrottleSettings, metrics: AuthMetrics) -> None:
         self.store = store = ThrottleStore(
-            settings.redis_url,
-            prefix=settings.redis_prefix,
+            redis.redis_url,
+            prefix=redis.redis_prefix,
             timeout=settings.throttle_redis_timeout,
             fail_mode=settings.throttle_fail_mode,
             metrics=metrics,

@@ -20,8 +20,8 @@ from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
+from auth_service.metrics import AuthMetrics
 from auth_service.throttling.errors import ThrottlingUnavailable
-from shared.metrics import ServiceMetrics
 
 __all__ = ["ThrottleStore"]
 
@@ -40,7 +40,7 @@ class ThrottleStore:
         prefix: str,
         timeout: float,
         fail_mode: Literal["closed", "open"],
-        metrics: ServiceMetrics,
+        metrics: AuthMetrics,
     ) -> None:
         self._redis = Redis.from_url(
             redis_url,

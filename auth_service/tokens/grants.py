@@ -3,6 +3,8 @@
 Grant type known (``unsupported_grant_type``), client authenticated (``invalid_client``), grant
 allowed for that client (``unauthorized_client``), then the grant's own parameters. One grant per
 module (``password_grant``, ``refresh_grant``); client_credentials is short enough to live here.
+Refusals from elsewhere (no signing key loaded, a login throttled) become the RFC 6749 errors the
+token endpoint answers with.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.authentication import ClientAuthenticator
 from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.repository import ClientRecord
+from auth_service.keys.keyring import NoSigningKey
 from auth_service.passwords.hashing import PasswordHashing
-from auth_service.settings import AuthSettings
+from auth_service.settings import TokenSettings
+from auth_service.throttling.errors import ThrottleRefusal
 from auth_service.tokens.access import AccessTokenIssuer
-from auth_service.tokens.errors import OAuthError, invalid_request
+from auth_service.tokens.errors import OAuthError, TemporarilyUnavailable, invalid_request, refused
 from auth_service.tokens.login_guard import LoginGuard, NoLoginGuard
 from auth_service.tokens.password_grant import PasswordGrant
 from auth_service.tokens.refresh_grant import RefreshTokenGrant
@@ -36,7 +40,7 @@ class TokenService:
     def __init__(
         self,
         pool: PostgresPool,
-        settings: AuthSettings,
+        settings: TokenSettings,
         hashing: PasswordHashing,
         issuer: AccessTokenIssuer,
         audit: AuditTrail,
@@ -67,7 +71,12 @@ class TokenService:
         client = await self._clients.authenticate(authorization, form)
         if grant_type not in client.grant_types:
             raise OAuthError("unauthorized_client", f"This client may not use the {grant_type} grant.")
-        return await grant(client, form, Actor(id=client.client_id, source_ip=source_ip))
+        try:
+            return await grant(client, form, Actor(id=client.client_id, source_ip=source_ip))
+        except NoSigningKey as exc:
+            raise TemporarilyUnavailable(exc.detail) from None
+        except ThrottleRefusal as refusal:
+            raise refused(refusal) from None
 
     async def _client_credentials(
         self, client: ClientRecord, form: dict[str, str], actor: Actor

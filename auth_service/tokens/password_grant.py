@@ -15,7 +15,7 @@ from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.repository import ClientRecord
 from auth_service.passwords.hashing import PasswordHashing, normalise_password
 from auth_service.random_secrets import digest, new_secret
-from auth_service.settings import AuthSettings
+from auth_service.settings import TokenSettings
 from auth_service.tokens.access import AccessTokenIssuer
 from auth_service.tokens.errors import invalid_grant, invalid_request
 from auth_service.tokens.families import FamilyRepository
@@ -50,7 +50,7 @@ class PasswordGrant:
     def __init__(
         self,
         pool: PostgresPool,
-        settings: AuthSettings,
+        settings: TokenSettings,
         hashing: PasswordHashing,
         issuer: AccessTokenIssuer,
         audit: AuditTrail,

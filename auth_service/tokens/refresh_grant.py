@@ -8,19 +8,17 @@ Scopes may narrow, never widen; roles and scopes are re-read, so role changes ap
 
 from __future__ import annotations
 
-import asyncpg
-
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.repository import ClientRecord
 from auth_service.random_secrets import digest, new_secret
-from auth_service.settings import AuthSettings
+from auth_service.settings import TokenSettings
 from auth_service.tokens.access import AccessTokenIssuer
 from auth_service.tokens.errors import OAuthError, invalid_grant, invalid_request
 from auth_service.tokens.families import FamilyRepository
 from auth_service.tokens.responses import BEARER, TokenResponse
 from auth_service.tokens.revocations import AccessRevocations
 from auth_service.tokens.scopes import parse_scope
-from shared.db.pool import PostgresPool
+from shared.db.pool import Connection, PostgresPool
 
 __all__ = ["RefreshTokenGrant"]
 
@@ -31,7 +29,7 @@ class RefreshTokenGrant:
     def __init__(
         self,
         pool: PostgresPool,
-        settings: AuthSettings,
+        settings: TokenSettings,
         issuer: AccessTokenIssuer,
         audit: AuditTrail,
         revocations: AccessRevocations,
@@ -87,7 +85,7 @@ class RefreshTokenGrant:
 
     async def _refused(
         self,
-        conn: asyncpg.Connection,
+        conn: Connection,
         client: ClientRecord,
         presented: bytes,
         requested: list[str] | None,

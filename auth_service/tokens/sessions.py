@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
-
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.tokens.families import Family, FamilyRepository
 from auth_service.tokens.revocations import AccessRevocations
-from shared.db.pool import PostgresPool
+from shared.db.pool import Connection, PostgresPool
 
 __all__ = ["SessionService"]
 
@@ -31,12 +29,12 @@ class SessionService:
         async with self._pool.acquire() as conn:
             return await self._families.get(conn, family_id)
 
-    async def revoke(self, conn: asyncpg.Connection, family_id: UUID, reason: str) -> None:
+    async def revoke(self, conn: Connection, family_id: UUID, reason: str) -> None:
         """Revoke on the caller's connection (inside its transaction), then deny the access tokens."""
         await self._revocations.deny(await self._families.revoke(conn, family_id, reason))
 
     async def revoke_user(
-        self, conn: asyncpg.Connection, user_id: UUID, reason: str, keep: UUID | None = None
+        self, conn: Connection, user_id: UUID, reason: str, keep: UUID | None = None
     ) -> None:
         await self._revocations.deny(await self._families.revoke_user(conn, user_id, reason, keep))
 

@@ -1,4 +1,4 @@
-"""The ``users`` and ``user_roles`` tables (asyncpg only)."""
+"""The ``users`` and ``user_roles`` tables (asyncpg only); a taken email is ``EmailTaken``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+
+from auth_service.errors import EmailTaken
 
 __all__ = ["UserRecord", "UserRepository"]
 
@@ -78,10 +80,13 @@ class UserRepository:
     async def insert(
         self, conn: asyncpg.Connection, email: str, password_hash: str, roles: list[str]
     ) -> UUID:
-        """Raises ``asyncpg.UniqueViolationError`` when the email is taken (in any letter case)."""
-        async with conn.transaction():
-            user_id: UUID = await conn.fetchval(_INSERT, email, password_hash)
-            await conn.execute(_ADD_ROLES, user_id, roles)
+        """Raises ``EmailTaken`` when the email is taken (in any letter case)."""
+        try:
+            async with conn.transaction():
+                user_id: UUID = await conn.fetchval(_INSERT, email, password_hash)
+                await conn.execute(_ADD_ROLES, user_id, roles)
+        except asyncpg.UniqueViolationError:
+            raise EmailTaken() from None
         return user_id
 
     async def update(
@@ -93,11 +98,15 @@ class UserRepository:
         status: str | None = None,
         roles: list[str] | None = None,
     ) -> bool:
-        async with conn.transaction():
-            found = await conn.execute(_UPDATE, user_id, email, status) == "UPDATE 1"
-            if found and roles is not None:
-                await conn.execute(_CLEAR_ROLES, user_id)
-                await conn.execute(_ADD_ROLES, user_id, roles)
+        """Raises ``EmailTaken`` when the new email is another account's."""
+        try:
+            async with conn.transaction():
+                found = await conn.execute(_UPDATE, user_id, email, status) == "UPDATE 1"
+                if found and roles is not None:
+                    await conn.execute(_CLEAR_ROLES, user_id)
+                    await conn.execute(_ADD_ROLES, user_id, roles)
+        except asyncpg.UniqueViolationError:
+            raise EmailTaken() from None
         return found
 
     async def set_password(self, conn: asyncpg.Connection, user_id: UUID, password_hash: str) -> bool:

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 __all__ = [
+    "Family",
     "PasswordChange",
     "PasswordReset",
     "Registration",
@@ -37,6 +38,22 @@ class User(msgspec.Struct, frozen=True):
     updated_at: datetime
     last_login_at: datetime | None
     password_changed_at: datetime
+
+
+# One login (a refresh-token family) as the admin API shows it. The tokens context keeps its own
+# record; the API's shape is declared here so a column added there never leaks into this body.
+# (No docstring: it would become the schema's description in the OpenAPI document.)
+class Family(msgspec.Struct, frozen=True):
+    id: UUID
+    user_id: UUID
+    client_id: str
+    scope: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    source_ip: str | None
 
 
 class UserPage(msgspec.Struct, frozen=True):

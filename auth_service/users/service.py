@@ -11,10 +11,8 @@ from __future__ import annotations
 import base64
 from uuid import UUID
 
-import asyncpg
-
 from auth_service.audit.service import Actor, AuditTrail
-from auth_service.errors import Conflict, Forbidden, InvalidField, NotFound
+from auth_service.errors import InvalidField, LastAdmin, UserNotFound, WeakPassword, WrongPassword
 from auth_service.passwords.hashing import PasswordHashing, normalise_password
 from auth_service.passwords.policy import PasswordPolicy, PasswordRejected
 from auth_service.roles.repository import RoleRepository
@@ -22,7 +20,7 @@ from auth_service.tokens.sessions import SessionService
 from auth_service.users.emails import InvalidEmail, normalise_email
 from auth_service.users.repository import UserRecord, UserRepository
 from auth_service.users.schemas import User, UserCreate, UserPage, UserUpdate
-from shared.db.pool import PostgresPool
+from shared.db.pool import Connection, PostgresPool
 
 __all__ = ["UserService", "to_user"]
 
@@ -73,25 +71,36 @@ class UserService:
         try:
             normalised = await self._policy.check(password, email)
         except PasswordRejected as exc:
-            raise InvalidField(field, str(exc), slug="weak-password") from None
+            raise WeakPassword(field, str(exc)) from None
         return await self._hashing.hash(normalised)
 
-    async def _known_roles(self, conn: asyncpg.Connection, roles: list[str]) -> list[str]:
+    async def _known_roles(self, conn: Connection, roles: list[str]) -> list[str]:
         wanted = sorted(set(roles))
         unknown = set(wanted) - await self._roles.existing(conn, wanted)
         if unknown:
             raise InvalidField("roles", f"No such role: {', '.join(sorted(unknown))}.")
         return wanted
 
-    async def _record(self, conn: asyncpg.Connection, user_id: UUID) -> UserRecord:
+    async def _record(self, conn: Connection, user_id: UUID) -> UserRecord:
         record = await self._users.by_id(conn, user_id)
         if record is None:
-            raise NotFound("user")
+            raise UserNotFound()
         return record
 
     async def get(self, user_id: UUID) -> User:
         async with self._pool.acquire() as conn:
             return to_user(await self._record(conn, user_id))
+
+    async def active_user(self, subject: str) -> User | None:
+        """The account a token's ``sub`` names while it exists and is active; ``None`` otherwise
+        (a client's ``sub`` is not a user id at all)."""
+        try:
+            user_id = UUID(subject)
+        except ValueError:
+            return None
+        async with self._pool.acquire() as conn:
+            record = await self._users.by_id(conn, user_id)
+        return to_user(record) if record is not None and record.active else None
 
     async def page(self, cursor: str | None, limit: int) -> UserPage:
         after = None
@@ -113,10 +122,7 @@ class UserService:
         password_hash = await self._acceptable_password(data.password, email)
         async with self._pool.acquire() as conn, conn.transaction():
             roles = await self._known_roles(conn, data.roles)
-            try:
-                user_id = await self._users.insert(conn, email, password_hash, roles)
-            except asyncpg.UniqueViolationError:
-                raise Conflict("email-taken", "An account with this email already exists.") from None
+            user_id = await self._users.insert(conn, email, password_hash, roles)
             await self._audit.record(
                 action, actor, target_type="user", target_id=str(user_id), details={"roles": roles}, conn=conn
             )
@@ -129,10 +135,7 @@ class UserService:
             roles = await self._known_roles(conn, data.roles) if data.roles is not None else None
             if data.status == "disabled" or roles is not None:
                 await self._keep_a_manager(conn, before, disabling=data.status == "disabled", roles=roles)
-            try:
-                await self._users.update(conn, user_id, email=email, status=data.status, roles=roles)
-            except asyncpg.UniqueViolationError:
-                raise Conflict("email-taken", "An account with this email already exists.") from None
+            await self._users.update(conn, user_id, email=email, status=data.status, roles=roles)
             if data.status == "disabled" and before.active:
                 await self._sessions.revoke_user(conn, user_id, "user_disabled")
             changes = {
@@ -146,7 +149,7 @@ class UserService:
             return to_user(await self._record(conn, user_id))
 
     async def _keep_a_manager(
-        self, conn: asyncpg.Connection, user: UserRecord, *, disabling: bool, roles: list[str] | None
+        self, conn: Connection, user: UserRecord, *, disabling: bool, roles: list[str] | None
     ) -> None:
         if MANAGE not in user.scopes or not user.active:
             return
@@ -155,7 +158,7 @@ class UserService:
             if any(MANAGE in r.scopes for r in kept if r.name in roles):
                 return
         if await self._users.other_active_managers(conn, user.id) == 0:
-            raise Conflict("last-admin", "This is the last active user who can manage users.")
+            raise LastAdmin()
 
     async def delete(self, user_id: UUID, actor: Actor) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -179,7 +182,7 @@ class UserService:
         password_hash = await self._acceptable_password(password, user.email)
         async with self._pool.acquire() as conn, conn.transaction():
             if not await self._users.set_password(conn, user_id, password_hash):
-                raise NotFound("user")
+                raise UserNotFound()
             await self._sessions.revoke_user(conn, user_id, "password_reset")
             await self._audit.record(
                 "user.password_reset", actor, target_type="user", target_id=str(user_id), conn=conn
@@ -198,7 +201,7 @@ class UserService:
             await self._audit.record(
                 "user.password_change", actor, outcome="failure", target_type="user", target_id=str(user_id)
             )
-            raise Forbidden("wrong-password", "The current password is not correct.")
+            raise WrongPassword()
         password_hash = await self._acceptable_password(new, user.email, field="new_password")
         async with self._pool.acquire() as conn, conn.transaction():
             await self._users.set_password(conn, user_id, password_hash)

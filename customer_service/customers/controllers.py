@@ -1,7 +1,9 @@
 """HTTP for ``/api/1/customers``: parse, call the service, shape the answer. No rules here.
 
 Handlers are closures over the service (no per-request dependency resolution) and answer
-pre-encoded JSON, so ``GET /{cpf}`` costs one prepared query, one Struct and one encode.
+pre-encoded JSON, so ``GET /{cpf}`` costs one prepared query, one Struct and one encode. Each
+route names its scope once (``scoped_route``): the bearer middleware enforces it and the OpenAPI
+``security`` entry documents it.
 """
 
 from __future__ import annotations
@@ -11,17 +13,27 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post, put
-from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import Body, FromPath, HeaderParameter
 
-from customer_service.customers.errors import CustomerError, InvalidRequest, handle_customer_error
+from customer_service.customers.errors import InvalidRequest
 from customer_service.customers.etags import Preconditions, etag_of, not_modified
-from customer_service.customers.openapi import BEARER, ETAG, LINK, LOCATION, NOT_MODIFIED, problems
+from customer_service.customers.openapi import (
+    BEARER,
+    ETAG,
+    LINK,
+    LOCATION,
+    NOT_MODIFIED,
+    problems,
+    query_operation,
+)
 from customer_service.customers.pagination import encode_cursor
-from customer_service.customers.query_params import parse_cpf_param, parse_list_params, parse_search_params
+from customer_service.customers.query_params import ListQuery, SearchQuery
+from customer_service.customers.query_values import parse_cpf_param
 from customer_service.customers.schemas import Actor, Customer, CustomerPage, FieldError, StoredCustomer
 from customer_service.customers.search import CustomerSearch
 from customer_service.customers.service import CustomerService, Page
-from shared.auth.litestar import current_claims, requires_scopes
+from shared.auth.litestar import current_claims, scoped_route
 from shared.logs import request_id_var
 
 __all__ = ["BASE_PATH", "customer_router"]
@@ -39,15 +51,12 @@ IfMatch = Annotated[
 ]
 Document = Annotated[dict[str, Any], Body(media_type=JSON, description="A customer (camelCase attributes).")]
 MergePatch = Annotated[dict[str, Any], Body(media_type=MERGE_PATCH, description="RFC 7396 merge patch.")]
-Query = Annotated[str | None, QueryParameter(required=False)]
 
 _CUSTOMER = "The customer; its ETag is its version."
 _PAGE = 'A page of customers; Link rel="next" (and nextCursor) when there is more.'
 _UPDATE_RESPONSES = problems(400, 404, 409, 412, 413, 415, 422, 428)
-
-
-def _security(scope: str) -> list[dict[str, list[str]]]:
-    return [{BEARER: [scope]}]
+_LIST_OPERATION = query_operation(ListQuery)
+_SEARCH_OPERATION = query_operation(SearchQuery)
 
 
 def _cpf(raw: str) -> str:
@@ -55,6 +64,15 @@ def _cpf(raw: str) -> str:
         return parse_cpf_param(raw)
     except ValueError as exc:
         raise InvalidRequest([FieldError("cpf", str(exc), "path")]) from None
+
+
+def _query(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
+    """Every value of each query parameter, names in the order they first appear (so the 400's
+    ``errors`` list them in a stable order; ``MultiDict.dict()`` goes through a set)."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        grouped.setdefault(name, []).append(value)
+    return grouped
 
 
 def _actor(request: Request[Any, Any, Any]) -> Actor:
@@ -87,62 +105,52 @@ def _page_response(request: Request[Any, Any, Any], page: Page) -> Response[Any]
 
 
 def customer_router(service: CustomerService, search: CustomerSearch, base_path: str = BASE_PATH) -> Router:
+    return Router(
+        path=base_path,
+        route_handlers=[
+            *_read_handlers(service, search),
+            *_write_handlers(service, base_path),
+            _delete_handler(service),
+        ],
+        tags=["customers"],
+    )
+
+
+def _read_handlers(service: CustomerService, search: CustomerSearch) -> list[HTTPRouteHandler]:
     @get(
         "/",
-        guards=[requires_scopes(READ)],
+        **scoped_route(BEARER, READ),
         responses=problems(400),
         response_description=_PAGE,
         response_headers=[LINK],
-        security=_security(READ),
         operation_id="listCustomers",
+        operation_class=_LIST_OPERATION,
     )
-    async def list_customers(
-        request: Request[Any, Any, Any],
-        limit: Query = None,
-        cursor: Query = None,
-        last_cpf: Annotated[str | None, QueryParameter(name="lastCpf", required=False)] = None,
-    ) -> Response[CustomerPage]:
+    async def list_customers(request: Request[Any, Any, Any]) -> Response[CustomerPage]:
         """Customers in CPF order, ``limit`` (1..100, default 20) at a time; continue with ``cursor``."""
-        params = parse_list_params(request.query_params.dict())
-        after = params.after.cpf if params.after is not None else ""
-        return _page_response(request, await service.page(after, params.limit))
+        query = ListQuery.read(_query(request))
+        after = query.after.cpf if query.after is not None else ""
+        return _page_response(request, await service.page(after, query.limit))
 
     @get(
         "/search",
-        guards=[requires_scopes(READ)],
+        **scoped_route(BEARER, READ),
         responses=problems(400, 422),
         response_description=_PAGE,
         response_headers=[LINK],
-        security=_security(READ),
         operation_id="searchCustomers",
+        operation_class=_SEARCH_OPERATION,
     )
-    async def search_customers(
-        request: Request[Any, Any, Any],
-        q: Query = None,
-        city: Query = None,
-        state_: Annotated[str | None, QueryParameter(name="state", required=False)] = None,
-        country: Query = None,
-        profession: Query = None,
-        min_salary: Annotated[str | None, QueryParameter(name="minSalary", required=False)] = None,
-        max_salary: Annotated[str | None, QueryParameter(name="maxSalary", required=False)] = None,
-        born_from: Annotated[str | None, QueryParameter(name="bornFrom", required=False)] = None,
-        born_to: Annotated[str | None, QueryParameter(name="bornTo", required=False)] = None,
-        created_from: Annotated[str | None, QueryParameter(name="createdFrom", required=False)] = None,
-        created_to: Annotated[str | None, QueryParameter(name="createdTo", required=False)] = None,
-        limit: Query = None,
-        cursor: Query = None,
-    ) -> Response[CustomerPage]:
+    async def search_customers(request: Request[Any, Any, Any]) -> Response[CustomerPage]:
         """Full-text search over every attribute (``q``), ranked, combinable with exact filters."""
-        params = parse_search_params(request.query_params.dict())
-        return _page_response(request, await search.search(params))
+        return _page_response(request, await search.search(SearchQuery.read(_query(request))))
 
     @get(
         "/{cpf:str}",
-        guards=[requires_scopes(READ)],
+        **scoped_route(BEARER, READ),
         responses={304: NOT_MODIFIED, **problems(400, 404)},
         response_description=_CUSTOMER,
         response_headers=[ETAG],
-        security=_security(READ),
         operation_id="getCustomer",
     )
     async def get_customer(cpf: FromPath[str], request: Request[Any, Any, Any]) -> Response[Customer]:
@@ -153,13 +161,16 @@ def customer_router(service: CustomerService, search: CustomerSearch, base_path:
             return _not_modified(stored.version)
         return _customer_response(stored)
 
+    return [list_customers, search_customers, get_customer]
+
+
+def _write_handlers(service: CustomerService, base_path: str) -> list[HTTPRouteHandler]:
     @post(
         "/",
-        guards=[requires_scopes(WRITE)],
+        **scoped_route(BEARER, WRITE),
         responses=problems(400, 409, 413, 415, 422),
         response_description=_CUSTOMER,
         response_headers=[ETAG, LOCATION],
-        security=_security(WRITE),
         operation_id="createCustomer",
     )
     async def create_customer(request: Request[Any, Any, Any], data: Document) -> Response[Customer]:
@@ -170,11 +181,10 @@ def customer_router(service: CustomerService, search: CustomerSearch, base_path:
 
     @put(
         "/{cpf:str}",
-        guards=[requires_scopes(WRITE)],
+        **scoped_route(BEARER, WRITE),
         responses=_UPDATE_RESPONSES,
         response_description=_CUSTOMER,
         response_headers=[ETAG],
-        security=_security(WRITE),
         operation_id="replaceCustomer",
     )
     async def replace_customer(
@@ -186,11 +196,10 @@ def customer_router(service: CustomerService, search: CustomerSearch, base_path:
 
     @patch(
         "/{cpf:str}",
-        guards=[requires_scopes(WRITE)],
+        **scoped_route(BEARER, WRITE),
         responses=_UPDATE_RESPONSES,
         response_description=_CUSTOMER,
         response_headers=[ETAG],
-        security=_security(WRITE),
         operation_id="patchCustomer",
     )
     async def patch_customer(
@@ -200,12 +209,15 @@ def customer_router(service: CustomerService, search: CustomerSearch, base_path:
         preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
         return _customer_response(await service.patch(_cpf(cpf), data, preconditions, _actor(request)))
 
+    return [create_customer, replace_customer, patch_customer]
+
+
+def _delete_handler(service: CustomerService) -> HTTPRouteHandler:
     @delete(
         "/{cpf:str}",
-        guards=[requires_scopes(DELETE)],
+        **scoped_route(BEARER, DELETE),
         status_code=204,
         responses=problems(400, 404, 409, 412),
-        security=_security(DELETE),
         operation_id="deleteCustomer",
     )
     async def delete_customer(
@@ -215,17 +227,4 @@ def customer_router(service: CustomerService, search: CustomerSearch, base_path:
         preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
         await service.delete(_cpf(cpf), preconditions, _actor(request))
 
-    return Router(
-        path=base_path,
-        route_handlers=[
-            list_customers,
-            search_customers,
-            get_customer,
-            create_customer,
-            replace_customer,
-            patch_customer,
-            delete_customer,
-        ],
-        exception_handlers={CustomerError: handle_customer_error},
-        tags=["customers"],
-    )
+    return delete_customer

@@ -3,21 +3,26 @@
 Litestar documents a handler's success and its own 400 (as ``application/json``); the answers this
 API really gives (problem+json 400/401/403/404/409/412/413/415/422/428/503, 304 for
 ``If-None-Match``), the response headers clients rely on (``ETag``, ``Location``, ``Link``) and
-the bearer token with the scope each route needs are declared here, once, so client generators
-and schema-driven fuzzers see the API as it behaves.
+the bearer token with the scope each route needs are declared here, once, and the list and
+search query parameters are generated from their declaration (``query_params.py``), so client
+generators and schema-driven fuzzers see the API as it behaves.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import msgspec
 from litestar.datastructures import ResponseHeader
+from litestar.enums import ParamType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, Operation, Parameter, SecurityScheme
 
+from customer_service.customers.query_params import DeclaredQuery, declared_params
 from customer_service.customers.schemas import FieldError
 from shared.http.problems import problem_responses
 
-__all__ = ["BEARER", "ETAG", "LINK", "LOCATION", "NOT_MODIFIED", "components", "problems"]
+__all__ = ["BEARER", "ETAG", "LINK", "LOCATION", "NOT_MODIFIED", "components", "problems", "query_operation"]
 
 BEARER = "bearerToken"
 
@@ -71,3 +76,22 @@ def components() -> Components:
             )
         }
     )
+
+
+def query_operation(query: type[DeclaredQuery]) -> type[Operation]:
+    """An OpenAPI ``Operation`` listing the parameters ``query`` declares, for a route's
+    ``operation_class`` (Litestar documents only the parameters of the handler's signature, and
+    the handlers read the query through ``query.read``)."""
+    parameters = [
+        Parameter(
+            name=name, param_in=ParamType.QUERY, schema=param.value.schema, description=param.description
+        )
+        for _, name, param in declared_params(query)
+    ]
+
+    @dataclass
+    class DeclaredQueryOperation(Operation):
+        def __post_init__(self) -> None:
+            self.parameters = [*(self.parameters or ()), *parameters]
+
+    return DeclaredQueryOperation

@@ -1,43 +1,119 @@
-"""The query parameters of the list and search endpoints, checked all at once.
+"""The query parameters of the list and search endpoints: declared once, read all at once.
 
-Unknown and repeated parameters are refused (a typo such as ``cty=`` must not silently return
-everything), and so is every malformed value; the 400 lists each problem.
+Each parameter is one field of the Struct its endpoint reads (``ListQuery``, ``SearchQuery``):
+the field's camelCase name is the parameter's, and its ``QueryParam`` gives the kind of value it
+takes (parser and OpenAPI schema, ``query_values.py``) and what it means. ``read`` and the
+OpenAPI parameters (``openapi.query_operation``) both work from those fields, so the parser and
+the document cannot drift apart. Litestar does not parse these parameters: its validation answers
+one 400 of its own per parameter, whereas ours lists every problem at once, unknown and repeated
+parameters included (a typo such as ``cty=`` must not silently return everything).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+import functools
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, Self, get_origin
 
 import msgspec
 
-from customer_service.customers.cpf import InvalidCpf, parse_cpf
 from customer_service.customers.errors import InvalidRequest
-from customer_service.customers.pagination import InvalidCursor, Position, decode_cursor, parse_limit
+from customer_service.customers.pagination import DEFAULT_LIMIT, Position
+from customer_service.customers.query_values import (
+    CPF,
+    CURSOR,
+    DATE,
+    DECIMAL,
+    INSTANT_END,
+    INSTANT_START,
+    LIMIT,
+    TEXT,
+    WORDS,
+    QueryValue,
+)
 from customer_service.customers.schemas import FieldError
 
-__all__ = ["ListParams", "SearchFilters", "SearchParams", "parse_list_params", "parse_search_params"]
-
-T = TypeVar("T")
-
-MAX_QUERY_CHARS = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_DECIMAL = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DATETIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
-)
-_PAGING = ("limit", "cursor", "lastCpf")
-_TEXT_FILTERS = ("city", "state", "country", "profession")
-_SEARCH = ("q", *_TEXT_FILTERS, "minSalary", "maxSalary", "bornFrom", "bornTo", "createdFrom", "createdTo")
+__all__ = ["DeclaredQuery", "ListQuery", "QueryParam", "SearchFilters", "SearchQuery", "declared_params"]
 
 
-class ListParams(msgspec.Struct, frozen=True):
-    limit: int
-    after: Position | None
+@dataclass(frozen=True, slots=True)
+class QueryParam:
+    """The metadata of one declared parameter: ``Annotated[type, QueryParam(kind, meaning)]``."""
+
+    value: QueryValue
+    description: str
+
+
+@functools.cache
+def declared_params(cls: type[DeclaredQuery]) -> tuple[tuple[str, str, QueryParam], ...]:
+    """(attribute, parameter name, declaration) of every field of ``cls``, in declaration order."""
+    declared = []
+    for field in msgspec.structs.fields(cls):
+        metadata = field.type.__metadata__ if get_origin(field.type) is Annotated else ()
+        params = [meta for meta in metadata if isinstance(meta, QueryParam)]
+        if len(params) != 1:
+            raise TypeError(f"{cls.__name__}.{field.name} needs one QueryParam")
+        declared.append((field.name, field.encode_name, params[0]))
+    return tuple(declared)
+
+
+@functools.cache
+def _names(cls: type[DeclaredQuery]) -> frozenset[str]:
+    return frozenset(name for _, name, _ in declared_params(cls))
+
+
+class DeclaredQuery(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """Base of the query Structs: every field is ``Annotated[type, QueryParam(...)] = default``."""
+
+    @classmethod
+    def read(cls, query: Mapping[str, Sequence[str]]) -> Self:
+        """The parameters of ``query`` (name -> every value given); ``InvalidRequest`` lists each
+        unknown, repeated or malformed one, in that order, then what is wrong across them."""
+        declared = declared_params(cls)
+        errors: list[FieldError] = []
+        values = _single(query, _names(cls), errors)
+        parsed: dict[str, Any] = {}
+        for attribute, name, param in declared:
+            if name in values:
+                try:
+                    parsed[attribute] = param.value.parse(values[name])
+                except ValueError as exc:
+                    errors.append(FieldError(name, str(exc), "query"))
+        result = cls(**parsed)
+        errors.extend(result.conflicts(values))
+        if errors:
+            raise InvalidRequest(errors)
+        return result
+
+    def conflicts(self, given: Container[str]) -> list[FieldError]:
+        """What is wrong across parameters; ``given`` holds the names given (once)."""
+        return []
+
+
+def _single(
+    query: Mapping[str, Sequence[str]], known: Container[str], errors: list[FieldError]
+) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, given in query.items():
+        if name not in known:
+            errors.append(FieldError(name[:100], "Is not a parameter of this endpoint.", "query"))
+        elif len(given) != 1:
+            errors.append(FieldError(name, "Give it once.", "query"))
+        else:
+            values[name] = given[0]
+    return values
+
+
+Limit = Annotated[int, QueryParam(LIMIT, "How many customers a page holds.")]
+Cursor = Annotated[Position | None, QueryParam(CURSOR, "Where the page starts: nextCursor of the last page.")]
+LastCpf = Annotated[str | None, QueryParam(CPF, "Start after this CPF instead (not for ranked searches).")]
+
+
+def _filter(what: str) -> QueryParam:
+    return QueryParam(TEXT, f"Only customers whose {what} is this (case and accents ignored).")
 
 
 class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,137 +132,77 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
     """Exclusive upper bound: ``createdTo`` as a date covers that whole day (UTC)."""
 
 
-class SearchParams(msgspec.Struct, frozen=True):
-    q: str | None
-    filters: SearchFilters
-    paging: ListParams
+def _paging_conflicts(given: Container[str]) -> list[FieldError]:
+    if "cursor" in given and "lastCpf" in given:
+        return [FieldError("lastCpf", "Give cursor or lastCpf, not both.", "query")]
+    return []
 
 
-def _text(raw: str) -> str:
-    value = raw.strip()
-    if not value or _CONTROL.search(value) or len(value) > MAX_QUERY_CHARS:
-        raise ValueError(f"Must be 1 to {MAX_QUERY_CHARS} characters, without control characters.")
-    return value
+class ListQuery(DeclaredQuery, frozen=True, kw_only=True):
+    """``GET /customers``: a page in CPF order."""
+
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
+    last_cpf: LastCpf = None
+
+    @property
+    def after(self) -> Position | None:
+        return Position(self.last_cpf) if self.last_cpf is not None else self.cursor
+
+    def conflicts(self, given: Container[str]) -> list[FieldError]:
+        return _paging_conflicts(given)
 
 
-def _query(raw: str) -> str:
-    value = _text(raw)
-    if not any(ch.isalnum() for ch in value):
-        raise ValueError("Must contain a letter or a digit.")
-    return value
+class SearchQuery(DeclaredQuery, frozen=True, kw_only=True):
+    """``GET /customers/search``: filters, the ranked text query, paging (checked in this order)."""
 
+    city: Annotated[str | None, _filter("city")] = None
+    state: Annotated[str | None, _filter("state")] = None
+    country: Annotated[str | None, _filter("country")] = None
+    profession: Annotated[str | None, _filter("profession")] = None
+    min_salary: Annotated[Decimal | None, QueryParam(DECIMAL, "Lowest salary.")] = None
+    max_salary: Annotated[Decimal | None, QueryParam(DECIMAL, "Highest salary.")] = None
+    born_from: Annotated[date | None, QueryParam(DATE, "Earliest birthdate.")] = None
+    born_to: Annotated[date | None, QueryParam(DATE, "Latest birthdate.")] = None
+    created_from: Annotated[
+        datetime | None, QueryParam(INSTANT_START, "Created at or after this (a date: from its start, UTC).")
+    ] = None
+    created_to: Annotated[
+        datetime | None, QueryParam(INSTANT_END, "Created at or before this (a date: that whole day, UTC).")
+    ] = None
+    """Held as the exclusive bound ``created_before`` of the filters."""
+    q: Annotated[str | None, QueryParam(WORDS, "Words to find in any attribute, ranked by relevance.")] = None
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
+    last_cpf: LastCpf = None
 
-def _decimal(raw: str) -> Decimal:
-    if _DECIMAL.fullmatch(raw) is None:
-        raise ValueError('Must be a non-negative decimal with at most 2 decimals, such as "2500.00".')
-    return Decimal(raw)
+    @property
+    def after(self) -> Position | None:
+        return Position(self.last_cpf) if self.last_cpf is not None else self.cursor
 
+    @property
+    def filters(self) -> SearchFilters:
+        return SearchFilters(
+            city=self.city,
+            state=self.state,
+            country=self.country,
+            profession=self.profession,
+            min_salary=self.min_salary,
+            max_salary=self.max_salary,
+            born_from=self.born_from,
+            born_to=self.born_to,
+            created_from=self.created_from,
+            created_before=self.created_to,
+        )
 
-def _date(raw: str) -> date:
-    if _DATE.fullmatch(raw) is None:
-        raise ValueError("Must be a date written YYYY-MM-DD.")
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValueError("Is not a calendar date.") from None
-
-
-def _instant(raw: str, *, end: bool) -> datetime:
-    """A date (that whole day, UTC) or an RFC 3339 date-time with its offset."""
-    if _DATE.fullmatch(raw) is not None:
-        day = datetime.combine(_date(raw), datetime.min.time(), tzinfo=UTC)
-        return day + timedelta(days=1) if end else day
-    if _DATETIME.fullmatch(raw) is None:
-        raise ValueError("Must be YYYY-MM-DD or an RFC 3339 date-time with offset (2025-01-31T12:00:00Z).")
-    try:
-        moment = datetime.fromisoformat(raw.replace("z", "Z"))
-    except ValueError:
-        raise ValueError("Is not a valid date-time.") from None
-    return moment + timedelta(microseconds=1) if end else moment
-
-
-def _single(
-    query: Mapping[str, Sequence[str]], known: Sequence[str], errors: list[FieldError]
-) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name, given in query.items():
-        if name not in known:
-            errors.append(FieldError(name[:100], "Is not a parameter of this endpoint.", "query"))
-        elif len(given) != 1:
-            errors.append(FieldError(name, "Give it once.", "query"))
-        else:
-            values[name] = given[0]
-    return values
-
-
-def _take(
-    values: Mapping[str, str], name: str, parse: Callable[[str], T], errors: list[FieldError]
-) -> T | None:
-    if name not in values:
-        return None
-    try:
-        return parse(values[name])
-    except ValueError as exc:
-        errors.append(FieldError(name, str(exc), "query"))
-        return None
-
-
-def _paging(values: Mapping[str, str], errors: list[FieldError]) -> ListParams:
-    limit = _take(values, "limit", parse_limit, errors)
-    after = _take(values, "cursor", _cursor, errors)
-    last_cpf = _take(values, "lastCpf", parse_cpf_param, errors)
-    if "cursor" in values and "lastCpf" in values:
-        errors.append(FieldError("lastCpf", "Give cursor or lastCpf, not both.", "query"))
-    if last_cpf is not None:
-        after = Position(last_cpf)
-    return ListParams(limit or 20, after)
-
-
-def _cursor(raw: str) -> Position:
-    try:
-        return decode_cursor(raw)
-    except InvalidCursor as exc:
-        raise ValueError(str(exc)) from None
-
-
-def parse_cpf_param(raw: str) -> str:
-    try:
-        return parse_cpf(raw)
-    except InvalidCpf as exc:
-        raise ValueError(str(exc)) from None
-
-
-def parse_list_params(query: Mapping[str, Sequence[str]]) -> ListParams:
-    errors: list[FieldError] = []
-    values = _single(query, _PAGING, errors)
-    paging = _paging(values, errors)
-    if errors:
-        raise InvalidRequest(errors)
-    return paging
-
-
-def parse_search_params(query: Mapping[str, Sequence[str]]) -> SearchParams:
-    errors: list[FieldError] = []
-    values = _single(query, (*_SEARCH, *_PAGING), errors)
-    given: dict[str, Any] = {name: _take(values, name, _text, errors) for name in _TEXT_FILTERS}
-    filters = SearchFilters(
-        **given,
-        min_salary=_take(values, "minSalary", _decimal, errors),
-        max_salary=_take(values, "maxSalary", _decimal, errors),
-        born_from=_take(values, "bornFrom", _date, errors),
-        born_to=_take(values, "bornTo", _date, errors),
-        created_from=_take(values, "createdFrom", lambda raw: _instant(raw, end=False), errors),
-        created_before=_take(values, "createdTo", lambda raw: _instant(raw, end=True), errors),
-    )
-    q = _take(values, "q", _query, errors)
-    paging = _paging(values, errors)
-    for low, high, name in (
-        (filters.min_salary, filters.max_salary, "maxSalary"),
-        (filters.born_from, filters.born_to, "bornTo"),
-        (filters.created_from, filters.created_before, "createdTo"),
-    ):
-        if low is not None and high is not None and high < low:  # type: ignore[operator]
-            errors.append(FieldError(name, "Is before the lower bound of its range.", "query"))
-    if errors:
-        raise InvalidRequest(errors)
-    return SearchParams(q, filters, paging)
+    def conflicts(self, given: Container[str]) -> list[FieldError]:
+        errors = _paging_conflicts(given)
+        ranges: tuple[tuple[Any, Any, str], ...] = (
+            (self.min_salary, self.max_salary, "maxSalary"),
+            (self.born_from, self.born_to, "bornTo"),
+            (self.created_from, self.created_to, "createdTo"),
+        )
+        for low, high, name in ranges:
+            if low is not None and high is not None and high < low:
+                errors.append(FieldError(name, "Is before the lower bound of its range.", "query"))
+        return errors

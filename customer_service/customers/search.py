@@ -44,7 +44,7 @@ import asyncpg
 
 from customer_service.customers.errors import InvalidRequest, SearchTooBroad
 from customer_service.customers.pagination import Position, fingerprint
-from customer_service.customers.query_params import SearchParams
+from customer_service.customers.query_params import SearchFilters, SearchQuery
 from customer_service.customers.repository import record_to_stored
 from customer_service.customers.schemas import FieldError, StoredCustomer
 from customer_service.customers.search_sql import (
@@ -78,9 +78,10 @@ class CustomerSearch:
         self._pool = pool
         self._timeout = timeout
 
-    async def search(self, params: SearchParams) -> Page:
-        signature = fingerprint(params.q, params.filters)
-        after = params.paging.after
+    async def search(self, params: SearchQuery) -> Page:
+        filters = params.filters
+        signature = fingerprint(params.q, filters)
+        after = params.after
         if after is not None and after.search != signature:
             if after.search is not None:
                 raise InvalidRequest([FieldError("cursor", "Belongs to another search.", "query")])
@@ -90,7 +91,7 @@ class CustomerSearch:
                 )
         resume_rank = (after.tier or 0) if after is not None else 0
         after_cpf = after.cpf if after is not None else ""
-        wanted = params.paging.limit + 1
+        wanted = params.limit + 1
         deadline = time.monotonic() + self._timeout
         found: list[tuple[int, StoredCustomer]] = []
         async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
@@ -100,7 +101,7 @@ class CustomerSearch:
                     raise InvalidRequest(
                         [FieldError("cursor", "Is not a cursor this API gave out.", "query")]
                     )
-                text, args = bitmap_sql(params.filters, [], 0, after_cpf, wanted)
+                text, args = bitmap_sql(filters, [], 0, after_cpf, wanted)
                 found = [(0, record_to_stored(r)) for r in await _fetch(conn, deadline, text, args)]
             else:
                 tiers = tiers_of((await _fetch(conn, deadline, ESTIMATES, [params.q]))[0])
@@ -108,21 +109,21 @@ class CustomerSearch:
                     if tier.rank < resume_rank:
                         continue
                     start = after_cpf if tier.rank == resume_rank else ""
-                    records = await _tier(conn, deadline, params, tiers, index, start, wanted - len(found))
+                    records = await _tier(conn, deadline, filters, tiers, index, start, wanted - len(found))
                     found.extend((tier.rank, record_to_stored(r)) for r in records)
                     if len(found) >= wanted:
                         break
-        items = [stored for _, stored in found[: params.paging.limit]]
+        items = [stored for _, stored in found[: params.limit]]
         if len(found) < wanted:
             return Page(items, None)
-        last_tier, last = found[params.paging.limit - 1]
+        last_tier, last = found[params.limit - 1]
         return Page(items, Position(last.customer.cpf, last_tier, signature))
 
 
 async def _tier(
     conn: asyncpg.Connection,
     deadline: float,
-    params: SearchParams,
+    filters: SearchFilters,
     tiers: list[Tier],
     tier: int,
     after_cpf: str,
@@ -133,7 +134,7 @@ async def _tier(
     estimate = tiers[tier].estimate
     budget, walked = WALK_ROWS, 0
     while estimate >= BITMAP_BELOW:
-        text, args = walk_sql(params.filters, tiers, tier, after_cpf, wanted - len(records), budget)
+        text, args = walk_sql(filters, tiers, tier, after_cpf, wanted - len(records), budget)
         records.extend(await _fetch(conn, deadline, text, args))
         if len(records) >= wanted:
             return records
@@ -146,7 +147,7 @@ async def _tier(
         budget = math.ceil((wanted - len(records)) * walked / len(records) * 1.5)
         if walked + budget > estimate * INDEX_ROW_COST:
             break
-    text, args = bitmap_sql(params.filters, tiers, tier, after_cpf, wanted - len(records))
+    text, args = bitmap_sql(filters, tiers, tier, after_cpf, wanted - len(records))
     await conn.execute(BITMAP_ONLY)
     records.extend(await _fetch(conn, deadline, text, args))
     await conn.execute(PLANNER_DEFAULTS)

@@ -77,7 +77,7 @@ class CustomerService:
     async def get(self, cpf: str) -> StoredCustomer:
         stored = await self._repository.get(cpf)
         if stored is None:
-            raise CustomerNotFound(cpf)
+            raise CustomerNotFound()
         return stored
 
     async def page(self, after: str, limit: int) -> Page:
@@ -167,7 +167,7 @@ class CustomerService:
         if current is None:
             if not preconditions.hold_for_absent():
                 raise PreconditionFailed()
-            raise CustomerNotFound(cpf)
+            raise CustomerNotFound()
         if not preconditions.hold_for(current.version):
             raise PreconditionFailed()
         return current

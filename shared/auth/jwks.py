@@ -8,6 +8,9 @@
   concurrent requests share it (single flight), so forged kids cannot hammer the issuer.
 - The issuer being down is survived: the last good keys stay usable for ``stale_if_error``
   seconds after they went stale; after that no key is usable and readiness fails.
+
+Every deadline is read from ``clock`` (``time.monotonic`` unless a test hands in one it can move),
+so a test sees keys go stale, or an unknown-kid interval pass, without waiting for them.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class JwksCache:
         stale_if_error: float = 24 * 3600.0,
         http: httpx.AsyncClient | None = None,
         on_fetch: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.issuer = issuer.rstrip("/")
         self.jwks_url = jwks_url
@@ -59,6 +63,7 @@ class JwksCache:
         self.unknown_kid_interval = unknown_kid_interval
         self.stale_if_error = stale_if_error
         self.on_fetch = on_fetch
+        self._clock = clock
         self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(5.0), follow_redirects=False)
         self._owns_http = http is None
         self._keys: dict[str, PreparedKey] = {}
@@ -72,18 +77,18 @@ class JwksCache:
 
     # ------------------------------------------------------------ KeySource
     def get(self, kid: str) -> PreparedKey | None:
-        if time.monotonic() > self._usable_until:
+        if self._clock() > self._usable_until:
             return None
         return self._keys.get(kid)
 
     async def refresh_for_unknown_kid(self, kid: str) -> None:
-        if time.monotonic() - self._last_attempt < self.unknown_kid_interval and self._in_flight is None:
+        if self._clock() - self._last_attempt < self.unknown_kid_interval and self._in_flight is None:
             return
         with contextlib.suppress(JwksUnavailable):
             await self.refresh()
 
     def is_ready(self) -> bool:
-        return bool(self._keys) and time.monotonic() <= self._usable_until
+        return bool(self._keys) and self._clock() <= self._usable_until
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -103,7 +108,7 @@ class JwksCache:
     @property
     def age_seconds(self) -> float | None:
         """Seconds since the key set was last confirmed by the issuer (for metrics)."""
-        return None if self._fetched_at is None else time.monotonic() - self._fetched_at
+        return None if self._fetched_at is None else self._clock() - self._fetched_at
 
     async def _refresh_forever(self) -> None:
         retry = 1.0
@@ -111,7 +116,7 @@ class JwksCache:
             try:
                 await self.refresh()
                 retry = 1.0
-                delay = max(self.min_max_age, (self._fresh_until - time.monotonic()) * 0.8)
+                delay = max(self.min_max_age, (self._fresh_until - self._clock()) * 0.8)
             except JwksUnavailable as exc:
                 log.warning("JWKS refresh failed; keeping cached keys: %s", exc)
                 delay, retry = retry, min(retry * 2, 30.0)
@@ -130,7 +135,7 @@ class JwksCache:
                 self._in_flight = None
 
     async def _fetch(self) -> None:
-        self._last_attempt = time.monotonic()
+        self._last_attempt = self._clock()
         try:
             url = self.jwks_url or await self._discover()
             headers = {"If-None-Match": self._etag} if self._etag and self._keys else {}
@@ -192,7 +197,7 @@ class JwksCache:
     def _mark_fresh(self, response: httpx.Response) -> None:
         match = _MAX_AGE.search(response.headers.get("cache-control", ""))
         max_age = float(match.group(1)) if match else self.default_max_age
-        now = time.monotonic()
+        now = self._clock()
         self._fresh_until = now + max(max_age, self.min_max_age)
         self._usable_until = self._fresh_until + self.stale_if_error
         self._fetched_at = now

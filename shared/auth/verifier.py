@@ -7,6 +7,9 @@ from that key, then PyJWT's algorithm object checks the signature. Headers that 
 we implement no extension. JSON with duplicate member names is refused (RFC 8725 §3.5 / RFC 7515
 §5.2). Verified tokens are cached (bounded LRU keyed by the token), so a client that reuses its
 token pays for the signature once; every cached hit still checks expiry (and the deny-list).
+
+The time is read from ``clock`` (``time.time`` unless a test hands in one it can move), so a test
+sees a token expire without waiting for the real clock.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ class TokenVerifier:
     __slots__ = (
         "_cache",
         "_cache_size",
+        "_clock",
         "_deny_list",
         "_keys",
         "audience",
@@ -105,7 +109,9 @@ class TokenVerifier:
         deny_list: DenyList | None = None,
         cache_size: int = 10_000,
         on_failure: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` returns Unix seconds (wall time: ``exp``, ``nbf`` and ``iat`` are wall times)."""
         self._keys = keys
         self.issuer = issuer
         self.audience = audience
@@ -115,6 +121,7 @@ class TokenVerifier:
         self._cache: OrderedDict[str, AccessClaims] = OrderedDict()
         self._cache_size = cache_size
         self.on_failure = on_failure
+        self._clock = clock
 
     def is_ready(self) -> bool:
         return self._keys.is_ready()
@@ -122,7 +129,7 @@ class TokenVerifier:
     async def verify(self, token: str) -> AccessClaims:
         try:
             claims = self._cache.get(token)
-            now = time.time()
+            now = self._clock()
             if claims is None:
                 claims = await self._verify_uncached(token, now)
                 self._remember(token, claims)

@@ -11,11 +11,15 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import asyncpg
 
-__all__ = ["DatabaseUnavailable", "PostgresPool", "is_connection_error"]
+__all__ = ["Connection", "DatabaseUnavailable", "PostgresPool", "is_connection_error"]
+
+Connection: TypeAlias = asyncpg.Connection
+"""What ``acquire()`` yields; a service hands one (one transaction) to several repositories as this,
+without importing asyncpg."""
 
 log = logging.getLogger(__name__)
 

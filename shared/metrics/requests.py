@@ -10,28 +10,13 @@ fold into ``OTHER``, so a scanner cannot create series.
 
 from __future__ import annotations
 
-import time
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
-from litestar.enums import ScopeType
 from prometheus_client.metrics_core import HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-if TYPE_CHECKING:
-    from litestar import Litestar
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-    from shared.metrics.service import ServiceMetrics
-
-__all__ = [
-    "LATENCY_BUCKETS",
-    "UNMATCHED_ROUTE",
-    "RequestDurations",
-    "RequestMetricsMiddleware",
-    "install_request_metrics",
-]
+__all__ = ["LATENCY_BUCKETS", "UNMATCHED_ROUTE", "RequestDurations"]
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED_ROUTE = "unmatched"
@@ -58,6 +43,12 @@ class RequestDurations(Collector):
         series[bisect_left(self._bounds, seconds)] += 1
         series[-1] += seconds
 
+    def observe_request(self, method: str, route: str | None, status: int, seconds: float) -> None:
+        """One answered request, labelled so that no client input can create a series: unknown
+        methods fold into ``OTHER`` and requests no route matched (``route`` None) into
+        ``unmatched``."""
+        self.observe(method if method in _METHODS else "OTHER", route or UNMATCHED_ROUTE, status, seconds)
+
     def collect(self) -> Iterator[Metric]:
         family = HistogramMetricFamily(
             "http_server_request_duration_seconds",
@@ -73,46 +64,3 @@ class RequestDurations(Collector):
                 buckets.append((edge, running))
             family.add_metric((method, route, str(status)), buckets, series[-1])
         yield family
-
-
-class RequestMetricsMiddleware:
-    """Plain ASGI middleware around the whole app, so 404s, 405s and 500s are counted too."""
-
-    __slots__ = ("app", "durations")
-
-    def __init__(self, app: ASGIApp, durations: RequestDurations) -> None:
-        self.app = app
-        self.durations = durations
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        started = time.perf_counter()
-
-        async def send_recording_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_recording_status)
-        finally:
-            method = scope["method"]
-            self.durations.observe(
-                method if method in _METHODS else "OTHER",
-                # Litestar's router writes the template into the scope once a route matched.
-                scope.get("path_template") or UNMATCHED_ROUTE,
-                status,
-                time.perf_counter() - started,
-            )
-
-
-def install_request_metrics(app: Litestar, metrics: ServiceMetrics) -> None:
-    """Wrap Litestar's outermost handler (as ``install_request_log`` does), so every response counts.
-
-    Call it after ``install_request_log`` so the measured time includes the access log line.
-    """
-    app.asgi_handler = RequestMetricsMiddleware(app.asgi_handler, metrics.requests)

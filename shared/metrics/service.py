@@ -1,7 +1,10 @@
-"""``ServiceMetrics``: every metric of one app instance, on a registry of its own.
+"""``ServiceMetrics``: the metrics every service of the ecosystem emits, on a registry of its own.
 
-The recording methods take short codes from small fixed sets (grant types, RFC 6749 error codes,
-failure reasons, operation names); never pass user input, ids or messages as label values: each
+What any resource server has (request durations, database pool, dependency checks, token
+verification, JWKS cache, Redis errors, build info) is declared here; a service adds its own
+families on the same registry through ``counter`` and ``watch`` (the auth service's live in
+``auth_service/metrics.py``). The recording methods take short codes from small fixed sets
+(failure reasons, operation names); never pass user input, ids or messages as label values: each
 distinct value is a time series kept for ever by Prometheus.
 """
 
@@ -23,28 +26,23 @@ from prometheus_client import (
 from shared.metrics.requests import RequestDurations
 from shared.metrics.scrape_time import ScrapeTimeGauges, single_value
 
-__all__ = ["GRANT_TYPES", "METRIC_NAMES", "ServiceMetrics"]
-
-GRANT_TYPES = ("password", "refresh_token", "client_credentials")
+__all__ = ["METRIC_NAMES", "ScrapeTimeValues", "ServiceMetrics"]
 
 METRIC_NAMES = (
     "http_server_request_duration_seconds",
-    "auth_token_requests_total",
-    "auth_login_failures_total",
-    "auth_throttle_decisions_total",
     "token_verification_failures_total",
     "jwks_fetches_total",
     "jwks_cache_age_seconds",
-    "auth_signing_key_rotations_total",
-    "auth_signing_key_age_seconds",
-    "auth_signing_key_rotation_interval_seconds",
     "db_pool_connections",
     "db_pool_max_connections",
     "redis_errors_total",
     "service_dependency_up",
     "service_build_info",
 )
-"""Every family defined here (counters by their exposed ``_total`` name)."""
+"""Every family defined here (counters by their exposed ``_total`` name); a service lists its own."""
+
+ScrapeTimeValues = Callable[[], Mapping[tuple[str, ...], float] | None]
+"""Read at each scrape: label values (an empty tuple for none) to the value; ``None``: no sample."""
 
 
 def _package_version() -> str:
@@ -55,7 +53,7 @@ def _package_version() -> str:
 
 
 class ServiceMetrics:
-    """Made in ``create_app`` and kept on ``app.state.metrics``; ``/metrics`` serves ``registry``."""
+    """Made once per app (in its wiring); ``/metrics`` serves ``registry``."""
 
     def __init__(self, service: str, *, version: str | None = None) -> None:
         self.registry = registry = CollectorRegistry(auto_describe=True)
@@ -68,60 +66,31 @@ class ServiceMetrics:
         self.requests = RequestDurations()
         registry.register(self.requests)
 
-        def counter(name: str, documentation: str, *labels: str) -> Counter:
-            return Counter(name, documentation, labels, registry=registry)
-
-        self._token_requests = counter(
-            "auth_token_requests",
-            "Token endpoint requests by grant type and outcome: issued, or the RFC 6749 error code.",
-            "grant_type",
-            "outcome",
-        )
-        self._token_request_children: dict[tuple[str, str], Counter] = {}
-        for grant in GRANT_TYPES:  # present from the start, so rate() sees the first issuance
-            self._token_requests.labels(grant, "issued")
-        self._login_failures = counter("auth_login_failures", "Failed password logins by reason.", "reason")
-        self._throttle = counter(
-            "auth_throttle_decisions", "Rate-limit decisions by limiter: allowed or throttled.", "limiter",
-            "decision",
-        )  # fmt: skip
-        self._verification_failures = counter(
+        self._scrape_time = ScrapeTimeGauges()
+        registry.register(self._scrape_time)
+        self._verification_failures = self.counter(
             "token_verification_failures", "Rejected access tokens by reason.", "reason"
         )
-        self._jwks_fetches = counter(
+        self._jwks_fetches = self.counter(
             "jwks_fetches", "JWKS fetches by outcome: updated, not_modified or error.", "outcome"
         )
-        self._rotations = counter(
-            "auth_signing_key_rotations",
-            "Signing key rotations this replica started, by trigger: scheduled or manual (API).",
-            "trigger",
-        )
-        self._redis_errors = counter("redis_errors", "Failed Redis commands by operation.", "operation")
+        self._redis_errors = self.counter("redis_errors", "Failed Redis commands by operation.", "operation")
         self._dependency_up = Gauge(
             "service_dependency_up", "1 when the dependency passed the last scrape's check, else 0.",
             ("dependency",), registry=registry,
         )  # fmt: skip
-        self._scrape_time = ScrapeTimeGauges()
-        registry.register(self._scrape_time)
+
+    def counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        """A counter family on this app's registry (exposed as ``name_total``)."""
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def watch(
+        self, name: str, documentation: str, values: ScrapeTimeValues, labels: tuple[str, ...] = ()
+    ) -> None:
+        """A gauge family read at scrape time (a live value, never a stale copy)."""
+        self._scrape_time.add(name, documentation, values, labels)
 
     # ------------------------------------------------------------------ events
-    def token_request(self, grant_type: str, outcome: str) -> None:
-        """``outcome`` is ``issued`` or the RFC 6749 error code answered."""
-        # One labelled child per (grant, outcome), looked up without prometheus-client's lock: the
-        # token endpoint's hot path. Both labels come from small fixed sets.
-        child = self._token_request_children.get((grant_type, outcome))
-        if child is None:
-            child = self._token_request_children[(grant_type, outcome)] = self._token_requests.labels(
-                grant_type, outcome
-            )
-        child.inc()
-
-    def login_failure(self, reason: str) -> None:
-        self._login_failures.labels(reason).inc()
-
-    def throttle_decision(self, limiter: str, *, throttled: bool) -> None:
-        self._throttle.labels(limiter, "throttled" if throttled else "allowed").inc()
-
     def token_verification_failure(self, reason: str) -> None:
         """Fits ``TokenVerifier(on_failure=...)``."""
         self._verification_failures.labels(reason).inc()
@@ -130,38 +99,17 @@ class ServiceMetrics:
         """Fits ``JwksCache(on_fetch=...)``."""
         self._jwks_fetches.labels(outcome).inc()
 
-    def key_rotation(self, trigger: str) -> None:
-        self._rotations.labels(trigger).inc()
-
     def redis_error(self, operation: str) -> None:
         self._redis_errors.labels(operation).inc()
 
     # ---------------------------------------------------- read at scrape time
     def watch_jwks_age(self, age: Callable[[], float | None]) -> None:
         """``age``: seconds since the issuer last confirmed the cached key set (``None``: never)."""
-        self._scrape_time.add(
+        self.watch(
             "jwks_cache_age_seconds",
             "Seconds since the issuer last confirmed the cached JWKS.",
             single_value(age),
         )
-
-    def watch_signing_key(self, age: Callable[[], float | None], rotation_interval: float | None) -> None:
-        """``age``: seconds since the active signing key started signing; the interval is the schedule's.
-
-        Exporting the configured interval lets the "rotation overdue" alert follow the setting.
-        """
-        self._scrape_time.add(
-            "auth_signing_key_age_seconds",
-            "Seconds since the active signing key started signing.",
-            single_value(age),
-        )
-        if rotation_interval:
-            interval = float(rotation_interval)
-            self._scrape_time.add(
-                "auth_signing_key_rotation_interval_seconds",
-                "The configured automatic rotation interval.",
-                single_value(lambda: interval),
-            )
 
     def watch_db_pool(self, stats: Callable[[], tuple[int, int]], max_size: int) -> None:
         """``stats`` gives (connections in use, pool size), as ``PostgresPool.stats`` does."""
@@ -170,10 +118,8 @@ class ServiceMetrics:
             in_use, size = stats()
             return {("in_use",): float(in_use), ("idle",): float(size - in_use)}
 
-        self._scrape_time.add(
-            "db_pool_connections", "Open pool connections by state.", connections, ("state",)
-        )
-        self._scrape_time.add(
+        self.watch("db_pool_connections", "Open pool connections by state.", connections, ("state",))
+        self.watch(
             "db_pool_max_connections", "Most connections the pool may open.", single_value(lambda: max_size)
         )
 

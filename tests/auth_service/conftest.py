@@ -1,7 +1,8 @@
 """The auth service under test: a real app (Litestar TestClient) on a fresh migrated database.
 
 Argon2 runs with low costs here (``FAST_ARGON2``) so the suite stays quick; one test module keeps
-the real defaults. Seeding goes through the app's own services on the app's event loop.
+the real defaults. Seeding goes through the app's own services (the object graph ``build_services``
+made, which the app's handlers close over) on the app's event loop.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -16,11 +18,13 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from auth_service.app import create_app
+from auth_service.app import app_for
 from auth_service.audit.service import Actor
 from auth_service.clients.schemas import ClientCreate, ClientWithSecret
-from auth_service.settings import AuthSettings
+from auth_service.settings import ENV_PREFIX, AuthSettings
 from auth_service.users.schemas import User, UserCreate
+from auth_service.wiring import AuthServices, build_services
+from shared.settings import settings_from_values
 
 FAST_ARGON2: dict[str, Any] = {"argon2_memory_kib": 64, "argon2_time_cost": 1}
 ADMIN_EMAIL = "root@example.com"
@@ -52,7 +56,7 @@ def make_settings(auth_db: str, redis_url: str, redis_namespace: str) -> Setting
             **FAST_ARGON2,
             **overrides,
         }
-        return AuthSettings(**values)
+        return settings_from_values(AuthSettings, values, ENV_PREFIX)
 
     return make
 
@@ -60,8 +64,9 @@ def make_settings(auth_db: str, redis_url: str, redis_namespace: str) -> Setting
 class AuthClient:
     """A TestClient plus the shortcuts every test needs (seeding, tokens)."""
 
-    def __init__(self, client: TestClient[Litestar]) -> None:
+    def __init__(self, client: TestClient[Litestar], services: AuthServices) -> None:
         self.http = client
+        self.services = services
 
     @property
     def app(self) -> Litestar:
@@ -72,12 +77,12 @@ class AuthClient:
         return self.http.blocking_portal.call(lambda: fn(*args, **kwargs))
 
     def create_user(self, email: str, password: str, roles: list[str]) -> User:
-        user: User = self.call(self.app.state.user_service.create, UserCreate(email, password, roles), SYSTEM)
+        user: User = self.call(self.services.users.create, UserCreate(email, password, roles), SYSTEM)
         return user
 
     def create_client(self, **fields: Any) -> ClientWithSecret:
         data = ClientCreate(**{"client_name": "test client", **fields})
-        client: ClientWithSecret = self.call(self.app.state.client_service.create, data, SYSTEM)
+        client: ClientWithSecret = self.call(self.services.clients.create, data, SYSTEM)
         return client
 
     def token(self, data: dict[str, str], **kwargs: Any) -> httpx.Response:
@@ -101,10 +106,18 @@ class AuthClient:
         return {"Authorization": f"Bearer {access_token}"}
 
 
+@contextmanager
+def serving(settings: AuthSettings) -> Iterator[AuthClient]:
+    """The app of ``settings`` running (lifespan and all) behind a TestClient."""
+    services = build_services(settings)
+    with TestClient(app_for(services)) as client:
+        yield AuthClient(client, services)
+
+
 @pytest.fixture
 def auth(make_settings: SettingsFactory) -> Iterator[AuthClient]:
-    with TestClient(create_app(make_settings())) as client:
-        yield AuthClient(client)
+    with serving(make_settings()) as client:
+        yield client
 
 
 @pytest.fixture

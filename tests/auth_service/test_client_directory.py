@@ -10,10 +10,15 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from litestar.testing import TestClient
 
-from auth_service.app import create_app
-from tests.auth_service.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, AuthClient, SettingsFactory, basic
+from tests.auth_service.conftest import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    AuthClient,
+    SettingsFactory,
+    basic,
+    serving,
+)
 
 CC = {"grant_type": "client_credentials"}
 
@@ -56,8 +61,8 @@ def test_changes_apply_at_once_on_the_replica_that_made_them(
 @pytest.fixture
 def other_replica(make_settings: SettingsFactory, request: pytest.FixtureRequest) -> Iterator[AuthClient]:
     """A second auth service on the same database, with the TTL the test names."""
-    with TestClient(create_app(make_settings(client_cache_ttl=request.param))) as client:
-        yield AuthClient(client)
+    with serving(make_settings(client_cache_ttl=request.param)) as replica:
+        yield replica
 
 
 @pytest.mark.parametrize("other_replica", [0.6], indirect=True)

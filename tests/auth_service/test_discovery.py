@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.testing import TestClient
 
 from auth_service.app import create_app
-from tests.auth_service.conftest import AuthClient, SettingsFactory
+from tests.auth_service.conftest import SYSTEM, AuthClient, SettingsFactory, serving
 
 
 def test_metadata_names_every_endpoint_and_capability(auth: AuthClient) -> None:
@@ -42,17 +42,15 @@ def test_changing_the_algorithm_lists_both_while_the_old_key_is_published(
 ) -> None:
     with TestClient(create_app(make_settings())):
         pass  # an RS256 key becomes active
-    with TestClient(
-        create_app(make_settings(signing_alg="ES256", jwks_max_age=0, key_prepublish_seconds=0))
-    ) as client:
-        auth = AuthClient(client)
+    with serving(make_settings(signing_alg="ES256", jwks_max_age=0, key_prepublish_seconds=0)) as auth:
+        client = auth.http
         assert client.get("/.well-known/openid-configuration").json()[
             "id_token_signing_alg_values_supported"
         ] == [
             "ES256",
             "RS256",
         ]
-        auth.call(auth.app.state.signing_keys.rotate)  # the next key is ES256...
-        auth.call(auth.app.state.signing_keys.sync)  # ...and signs at once (no pre-publication here)
+        auth.call(auth.services.signing_keys.rotate, SYSTEM)  # the next key is ES256...
+        auth.call(auth.services.signing_keys.sync)  # ...and signs at once (no pre-publication here)
         algs = sorted(k["alg"] for k in client.get("/.well-known/jwks.json").json()["keys"])
         assert algs == ["ES256", "RS256"]  # the retired RS256 key stays until its tokens expire

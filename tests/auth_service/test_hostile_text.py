@@ -42,7 +42,7 @@ def _password_grant(auth: AuthClient, username: str, password: str) -> httpx.Res
 
 def _users_in_db(auth: AuthClient, settings: SettingsFactory) -> list[str]:
     async def emails() -> list[str]:
-        conn = await asyncpg.connect(settings().database_url)
+        conn = await asyncpg.connect(settings().database.database_url)
         try:
             return [row["email"] for row in await conn.fetch("SELECT email FROM users ORDER BY email")]
         finally:

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 
 import asyncpg
 import pytest
-from litestar.testing import TestClient
 
-from auth_service.app import create_app
 from auth_service.passwords.policy import PasswordPolicy, PasswordRejected
 from tests.auth_service.conftest import (
     ADMIN_EMAIL,
@@ -19,6 +17,7 @@ from tests.auth_service.conftest import (
     AGENT_PASSWORD,
     AuthClient,
     SettingsFactory,
+    serving,
 )
 from tests.auth_service.test_token_grants import assert_oauth_error, password_form
 
@@ -100,13 +99,11 @@ def test_password_is_rehashed_when_parameters_change(make_settings: SettingsFact
         finally:
             await conn.close()
 
-    with TestClient(create_app(make_settings(argon2_memory_kib=64, argon2_time_cost=1))) as client:
-        auth = AuthClient(client)
+    with serving(make_settings(argon2_memory_kib=64, argon2_time_cost=1)) as auth:
         auth.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
         before = auth.call(stored_hash)
     assert "m=64,t=1,p=1" in before
-    with TestClient(create_app(make_settings(argon2_memory_kib=128, argon2_time_cost=2))) as client:
-        auth = AuthClient(client)
+    with serving(make_settings(argon2_memory_kib=128, argon2_time_cost=2)) as auth:
         auth.login(AGENT_EMAIL, AGENT_PASSWORD)
         after = auth.call(stored_hash)
         assert "m=128,t=2,p=1" in after
@@ -131,8 +128,7 @@ def real_cost_auth(make_settings: SettingsFactory) -> Iterator[AuthClient]:
         argon2_parallelism=1,
         login_lockout_threshold=100,  # eleven wrong passwords in a row would lock the account
     )
-    with TestClient(create_app(settings)) as client:
-        auth = AuthClient(client)
+    with serving(settings) as auth:
         auth.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
         yield auth
 

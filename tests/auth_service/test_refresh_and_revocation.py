@@ -150,8 +150,8 @@ def test_revoking_an_access_token_deny_lists_it_until_exp(
     denied = seeded.http.get("/userinfo", headers=seeded.bearer(session["access_token"]))
     assert denied.status_code == 401
     assert 'error="invalid_token"' in denied.headers["www-authenticate"]
-    redis = seeded.app.state.redis
-    prefix = seeded.app.state.settings.redis_prefix
+    redis = seeded.services.redis
+    prefix = seeded.services.settings.redis.redis_prefix
     jti = claims_of(session["access_token"])["jti"]
     ttl = seeded.call(redis.ttl, f"{prefix}revoked:{jti}")
     assert 0 < ttl <= 600

@@ -9,9 +9,7 @@ from typing import Any
 import asyncpg
 import jwt
 import pytest
-from litestar.testing import TestClient
 
-from auth_service.app import create_app
 from auth_service.keys.material import generate_private_key, private_key_der
 from auth_service.keys.sealing import KeyEncryptionKey, KeyEncryptionKeyError
 from tests.auth_service.conftest import (
@@ -19,9 +17,11 @@ from tests.auth_service.conftest import (
     ADMIN_PASSWORD,
     AGENT_EMAIL,
     AGENT_PASSWORD,
+    SYSTEM,
     AuthClient,
     SettingsFactory,
     new_kek,
+    serving,
 )
 
 FAST_ROTATION: dict[str, Any] = {"jwks_max_age": 1, "key_prepublish_seconds": 1, "key_refresh_interval": 0.2}
@@ -80,8 +80,8 @@ def test_jwks_is_public_cacheable_and_answers_304(auth: AuthClient) -> None:
 
 @pytest.mark.parametrize(("alg", "kty"), [("ES256", "EC"), ("EdDSA", "OKP")])
 def test_other_algorithms_sign_verifiable_tokens(make_settings: SettingsFactory, alg: str, kty: str) -> None:
-    with TestClient(create_app(make_settings(signing_alg=alg))) as client:
-        auth = AuthClient(client)
+    with serving(make_settings(signing_alg=alg)) as auth:
+        client = auth.http
         auth.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
         token = auth.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
         jwk = client.get("/.well-known/jwks.json").json()["keys"][0]
@@ -94,8 +94,7 @@ def test_other_algorithms_sign_verifiable_tokens(make_settings: SettingsFactory,
 
 @pytest.fixture
 def rotating(make_settings: SettingsFactory) -> Iterator[AuthClient]:
-    with TestClient(create_app(make_settings(**FAST_ROTATION))) as client:
-        auth = AuthClient(client)
+    with serving(make_settings(**FAST_ROTATION)) as auth:
         auth.create_user(ADMIN_EMAIL, ADMIN_PASSWORD, ["admin"])
         yield auth
 
@@ -154,14 +153,14 @@ def test_rotation_publishes_first_signs_later_and_old_tokens_keep_working(
 
 def test_replicas_agree_on_the_active_key(make_settings: SettingsFactory) -> None:
     settings = make_settings(**FAST_ROTATION)
-    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
-        first, second = AuthClient(one), AuthClient(two)
+    with serving(settings) as first, serving(settings) as second:
+        one = first.http
         first.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
         assert kids(first) == kids(second)
         assert kid_of(first.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == kid_of(
             second.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
         )
-        outcome = first.call(first.app.state.signing_keys.rotate)
+        outcome = first.call(first.services.signing_keys.rotate, SYSTEM)
         wait_for(lambda: kid_of(second.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == outcome.pending)
         wait_for(lambda: kid_of(first.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == outcome.pending)
         token = second.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
@@ -170,8 +169,7 @@ def test_replicas_agree_on_the_active_key(make_settings: SettingsFactory) -> Non
 
 def test_scheduled_rotation_creates_the_next_key(make_settings: SettingsFactory) -> None:
     settings = make_settings(**FAST_ROTATION, key_rotation_interval=2)
-    with TestClient(create_app(settings)) as client:
-        auth = AuthClient(client)
+    with serving(settings) as auth:
         first = kids(auth)
         wait_for(lambda: len(kids(auth)) == 2)  # the next key is published a second before it is due
         assert set(first) < set(kids(auth))

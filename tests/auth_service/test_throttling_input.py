@@ -12,7 +12,14 @@ import pytest
 from litestar.testing import TestClient
 
 from auth_service.app import create_app
-from tests.auth_service.conftest import AGENT_EMAIL, AGENT_PASSWORD, AuthClient, SettingsFactory, basic
+from tests.auth_service.conftest import (
+    AGENT_EMAIL,
+    AGENT_PASSWORD,
+    AuthClient,
+    SettingsFactory,
+    basic,
+    serving,
+)
 from tests.auth_service.test_token_grants import assert_oauth_error, claims_of, password_form
 
 MEGABYTE_PASSWORD = "correct horse " * 75_000  # 1.05 MB
@@ -99,8 +106,8 @@ def test_a_megabyte_password_is_refused_before_any_hashing(make_settings: Settin
         max_body_bytes=4 * 1024 * 1024,
         registration_enabled=True,
     )
-    with TestClient(create_app(settings)) as client:
-        auth = AuthClient(client)
+    with serving(settings) as auth:
+        client = auth.http
         auth.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
         session = auth.login(AGENT_EMAIL, AGENT_PASSWORD)
 
@@ -137,8 +144,8 @@ def test_case_and_unicode_variants_of_an_email_are_one_account(make_settings: Se
     composed = "José.Núñez@Example.com"  # NFC: é and ñ as single code points
     decomposed = "JOSE\u0301.NU\u0301N\u0303EZ@EXAMPLE.COM"  # NFD, upper case
     full_width = "ｊｏｓé.ｎúñｅｚ@example.com"  # compatibility forms NFKC folds
-    with TestClient(create_app(make_settings(registration_enabled=True))) as client:
-        auth = AuthClient(client)
+    with serving(make_settings(registration_enabled=True)) as auth:
+        client = auth.http
         created = client.post("/api/1/users/", json={"email": composed, "password": STRONG})
         assert created.status_code == 201, created.text
         for variant in (decomposed, full_width, composed.lower(), composed.upper()):

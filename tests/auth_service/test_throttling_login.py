@@ -17,7 +17,8 @@ from litestar.testing import TestClient
 from litestar.types import ASGIApp, Receive, Scope, Send
 from prometheus_client.parser import text_string_to_metric_families
 
-from auth_service.app import create_app
+from auth_service.app import app_for
+from auth_service.wiring import AuthServices, build_services
 from tests.auth_service.conftest import AGENT_EMAIL, AGENT_PASSWORD, AuthClient, SettingsFactory
 from tests.auth_service.test_token_grants import assert_oauth_error, password_form
 
@@ -42,8 +43,8 @@ class PeerFromHeader:
 
 
 class PeerAuthClient(AuthClient):
-    def __init__(self, client: TestClient[PeerFromHeader], app: Litestar) -> None:
-        super().__init__(cast(TestClient[Litestar], client))
+    def __init__(self, client: TestClient[PeerFromHeader], app: Litestar, services: AuthServices) -> None:
+        super().__init__(cast(TestClient[Litestar], client), services)
         self._app = app
 
     @property
@@ -63,9 +64,10 @@ def make_auth(make_settings: SettingsFactory, redis_namespace: str) -> Iterator[
 
         def make(**overrides: Any) -> AuthClient:
             prefix = f"{redis_namespace}:{secrets.token_hex(4)}:auth:"
-            app = create_app(make_settings(**{"redis_prefix": prefix, **overrides}))
+            services = build_services(make_settings(**{"redis_prefix": prefix, **overrides}))
+            app = app_for(services)
             client = stack.enter_context(TestClient(PeerFromHeader(app)))
-            auth = PeerAuthClient(client, app)
+            auth = PeerAuthClient(client, app, services)
             if not seeded:
                 auth.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
                 seeded.append(True)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from shared.devstack.embedded import EmbeddedRedis
+from devstack.embedded import EmbeddedRedis
 from tests.auth_service import test_throttling_login
 from tests.auth_service.conftest import AGENT_PASSWORD, AuthClient
 from tests.auth_service.test_throttling_login import AuthFactory, attempt, metric

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from litestar.testing import TestClient
-
-from auth_service.app import create_app
-from tests.auth_service.conftest import AGENT_EMAIL, AGENT_PASSWORD, AuthClient, SettingsFactory
+from tests.auth_service.conftest import AGENT_EMAIL, AGENT_PASSWORD, AuthClient, SettingsFactory, serving
 from tests.auth_service.test_token_grants import claims_of
 
 NEW_PASSWORD = "an entirely different passphrase"
@@ -89,8 +86,8 @@ def test_registration_is_off_by_default(auth: AuthClient) -> None:
 
 
 def test_registration_when_enabled_gives_only_viewer(make_settings: SettingsFactory) -> None:
-    with TestClient(create_app(make_settings(registration_enabled=True))) as client:
-        auth = AuthClient(client)
+    with serving(make_settings(registration_enabled=True)) as auth:
+        client = auth.http
         created = client.post("/api/1/users/", json={"email": "me@example.com", "password": NEW_PASSWORD})
         assert created.status_code == 201, created.text
         assert created.json()["roles"] == ["viewer"]

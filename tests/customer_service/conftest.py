@@ -17,8 +17,9 @@ import pytest
 from litestar import Litestar
 
 from customer_service.app import create_app
-from customer_service.settings import CustomerSettings
+from customer_service.settings import ENV_PREFIX, CustomerSettings
 from shared.auth.keys import PreparedKey, StaticKeySource
+from shared.settings import settings_from_values
 from tests.shared.auth.token_factory import AUDIENCE, ISSUER, SigningKey, claims
 
 KEY = SigningKey.generate("EdDSA", kid="customer-tests")
@@ -36,7 +37,9 @@ def key_source() -> StaticKeySource:
 
 
 def settings_for(database_url: str, **overrides: Any) -> CustomerSettings:
-    return CustomerSettings(database_url=database_url, issuer=ISSUER, audience=AUDIENCE, **overrides)
+    """Settings by leaf name (``search_timeout=0.5``), wherever they are nested."""
+    values = {"database_url": database_url, "issuer": ISSUER, "audience": AUDIENCE, **overrides}
+    return settings_from_values(CustomerSettings, values, ENV_PREFIX)
 
 
 AppFactory = Callable[..., Awaitable[httpx.AsyncClient]]

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from customer_service.cli import MIGRATIONS
+from devstack.databases import create_database
+from devstack.embedded import EmbeddedPostgres
 from shared.db.migrate import apply_migrations
-from shared.devstack.databases import create_database
-from shared.devstack.embedded import EmbeddedPostgres
 from tests.customer_service.conftest import BASE, AppFactory
 from tests.customer_service.factories import cpf, customer
 

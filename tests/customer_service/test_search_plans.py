@@ -27,7 +27,7 @@ from customer_service.customers.search_sql import (
     tiers_of,
     walk_sql,
 )
-from shared.devstack.databases import create_database, drop_database
+from devstack.databases import create_database, drop_database
 from tests.conftest import SESSION_TAG
 
 ROWS = 4000

@@ -17,6 +17,7 @@ import yaml
 
 from auth_service.settings import AuthSettings
 from customer_service.settings import CustomerSettings
+from shared.settings import env_name, leaf_fields
 from tests.deploy.paths import DEPLOY, ROOT
 
 COMPOSE = ROOT / "docker-compose.yml"
@@ -73,10 +74,16 @@ def test_migrations_run_once_before_their_service(compose: dict[str, Any]) -> No
         assert depends["redis"]["condition"] == "service_healthy"
 
 
+def _default_port(cls: type[msgspec.Struct]) -> int:
+    """The ``port`` setting's default, wherever the service's settings nest it."""
+    port = next(field for _, field in leaf_fields(cls) if field.name == "port")
+    return int(port.default)
+
+
 def test_services_have_readiness_healthchecks_and_hardening(compose: dict[str, Any]) -> None:
     for app, prefix in APPS.items():
         service = services(compose)[app]
-        port = msgspec.structs.asdict(AuthSettings() if app == "auth" else CustomerSettings())["port"]
+        port = _default_port(AuthSettings if app == "auth" else CustomerSettings)
         probe = service["healthcheck"]["test"]
         assert probe[:3] == ["CMD", "python", "-c"]
         assert f"http://127.0.0.1:{port}/readyz" in probe[3]
@@ -91,8 +98,8 @@ def test_services_have_readiness_healthchecks_and_hardening(compose: dict[str, A
 def test_every_setting_named_is_one_the_service_reads(compose: dict[str, Any]) -> None:
     """A misspelt variable would be ignored silently and the service would run on its default."""
     known = {
-        "AUTH_": {f"AUTH_{f.upper()}" for f in AuthSettings.__struct_fields__},
-        "CUSTOMER_": {f"CUSTOMER_{f.upper()}" for f in CustomerSettings.__struct_fields__},
+        "AUTH_": {env_name("AUTH_", f.name) for _, f in leaf_fields(AuthSettings)},
+        "CUSTOMER_": {env_name("CUSTOMER_", f.name) for _, f in leaf_fields(CustomerSettings)},
     }
     for name, service in services(compose).items():
         for variable in service.get("environment", {}):

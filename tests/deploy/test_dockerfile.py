@@ -14,8 +14,8 @@ from tests.deploy.dockerfile import Stage, read_stages
 from tests.deploy.paths import DEPLOY, tool
 
 DOCKERFILE = DEPLOY / "Dockerfile"
-SERVICES = {"auth-service": ("auth_service", AuthSettings().port), "customer-service": (
-    "customer_service", CustomerSettings().port)}  # fmt: skip
+SERVICES = {"auth-service": ("auth_service", AuthSettings().http.port), "customer-service": (
+    "customer_service", CustomerSettings().http.port)}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes_validate  # type: ignore[import-untyped]
+import msgspec
 import pytest
 import yaml
 
 from auth_service.settings import AuthSettings
 from customer_service.settings import CustomerSettings
+from shared.settings import env_name, leaf_fields
 from tests.deploy.network_policy import Endpoint, allowed
 from tests.deploy.paths import DEPLOY, tool
 from tests.deploy.prometheus_rule import prometheus_rule
@@ -24,7 +26,10 @@ from tests.deploy.prometheus_rule import prometheus_rule
 KUBERNETES = DEPLOY / "kubernetes"
 OVERLAYS = ("dev", "prod")
 SCHEMA_VERSION = "1.30.0"  # oldest minor still commonly run; newer servers accept these objects
-SERVICES = {"auth-service": ("AUTH_", AuthSettings), "customer-service": ("CUSTOMER_", CustomerSettings)}
+SERVICES: dict[str, tuple[str, type[msgspec.Struct]]] = {
+    "auth-service": ("AUTH_", AuthSettings),
+    "customer-service": ("CUSTOMER_", CustomerSettings),
+}
 
 Manifest = dict[str, Any]
 
@@ -131,7 +136,7 @@ def test_settings_in_config_maps_are_settings_the_services_read(manifests: list[
     configs = of_kind(manifests, "ConfigMap")
     for name, (prefix, settings) in SERVICES.items():
         (config,) = [c for n, c in configs.items() if n.startswith(f"{name}-settings-")]
-        fields = {f"{prefix}{field.upper()}" for field in settings.__struct_fields__}
+        fields = {env_name(prefix, field.name) for _, field in leaf_fields(settings)}
         assert set(config["data"]) <= fields, set(config["data"]) - fields
         assert config["data"][f"{prefix}HOST"] == "0.0.0.0"  # noqa: S104
         deployment = of_kind(manifests, "Deployment")[name]

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.devstack.embedded import EmbeddedRedis
+from devstack.embedded import EmbeddedRedis
 from tests.auth_service.conftest import new_kek
 from tests.ecosystem import bootstrap_admin
 from tests.processes import ServiceProcess

@@ -17,8 +17,8 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.devstack.databases import create_database
-from shared.devstack.embedded import EmbeddedPostgres
+from devstack.databases import create_database
+from devstack.embedded import EmbeddedPostgres
 from tests.conftest import ROOT
 from tests.drill_support import bearer, new_customer
 from tests.processes import ServiceProcess

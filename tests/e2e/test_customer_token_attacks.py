@@ -56,7 +56,7 @@ def service(
 ) -> Iterator[ServiceProcess]:
     import asyncio
 
-    from shared.devstack.databases import create_database, drop_database
+    from devstack.databases import create_database, drop_database
 
     name = f"attacks_{int(time.time() * 1000)}"
     url = asyncio.run(create_database(pg_server_url, name, template=customer_template))

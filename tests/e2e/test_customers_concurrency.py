@@ -15,7 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.devstack.databases import create_database, drop_database
+from devstack.databases import create_database, drop_database
 from tests.conftest import SESSION_TAG
 from tests.processes import ServiceProcess
 from tests.shared.auth.jwks_server import JwksServer

@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from shared.devstack.embedded import free_port
+from devstack.embedded import free_port
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -33,13 +33,13 @@ def _stack_env(data_dir: Path, auth_port: int, customer_port: int) -> dict[str, 
 
 
 class Stack:
-    """``python -m shared.devstack`` (what ``make run`` runs) in its own session, output to a file."""
+    """``python -m devstack`` (what ``make run`` runs) in its own session, output to a file."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
         with open(log, "w") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "shared.devstack"],
+                [sys.executable, "-m", "devstack"],
                 env=env,
                 cwd=ROOT,
                 stdout=out,

@@ -26,6 +26,7 @@ from auth_service.settings import AuthSettings
 from customer_service.app import create_app as create_customer_app
 from customer_service.settings import CustomerSettings
 from shared.auth.keys import StaticKeySource
+from shared.settings import settings_from_values
 
 __all__ = ["SCHEMA_PATH", "auth_document", "customer_document", "without_examples"]
 
@@ -52,9 +53,15 @@ def _document(app: Litestar) -> dict[str, Any]:
 
 def auth_document() -> dict[str, Any]:
     kek = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    return _document(create_auth_app(AuthSettings(database_url=_NOWHERE, key_encryption_key=kek)))
+    return _document(
+        create_auth_app(
+            settings_from_values(AuthSettings, {"database_url": _NOWHERE, "key_encryption_key": kek})
+        )
+    )
 
 
 def customer_document() -> dict[str, Any]:
-    settings = CustomerSettings(database_url=_NOWHERE, issuer="http://issuer.invalid")
+    settings = settings_from_values(
+        CustomerSettings, {"database_url": _NOWHERE, "issuer": "http://issuer.invalid"}
+    )
     return _document(create_customer_app(settings, key_source=StaticKeySource([])))

@@ -7,6 +7,12 @@ import logging
 import re
 import sys
 
+import pytest
+from litestar import Litestar, get
+from litestar.params import FromPath
+from litestar.testing import TestClient
+
+from shared.http.observation import observe_requests
 from shared.logs import JsonFormatter, request_id_var
 
 
@@ -56,3 +62,28 @@ def test_a_stack_trace_stays_inside_the_line() -> None:
     line = JsonFormatter().format(record)
     assert "\n" not in line
     assert "ValueError: boom" in json.loads(line)["exc"]
+
+
+@get("/healthz", sync_to_thread=False)
+def healthz() -> str:
+    return "ok"
+
+
+@get("/items/{item_id:int}", sync_to_thread=False)
+def item(item_id: FromPath[int]) -> dict[str, int]:
+    return {"id": item_id}
+
+
+def test_one_access_line_per_request_except_probes(caplog: pytest.LogCaptureFixture) -> None:
+    app = Litestar([healthz, item], logging_config=None)
+    observe_requests(app)
+    with caplog.at_level(logging.INFO, logger="access"), TestClient(app) as client:
+        answer = client.get("/items/3", headers={"x-request-id": "caller-id-42"})
+        client.get("/healthz")
+        client.get("/no/such/path")
+    lines = [record for record in caplog.records if record.name == "access"]
+    assert [line.getMessage() for line in lines] == ["GET /items/3 200", "GET /no/such/path 404"]
+    first = lines[0].__dict__
+    assert (first["method"], first["path"], first["status"]) == ("GET", "/items/3", 200)
+    assert isinstance(first["duration_ms"], float)
+    assert answer.headers["x-request-id"] == "caller-id-42"

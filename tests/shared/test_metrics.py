@@ -20,13 +20,12 @@ from shared.auth.keys import StaticKeySource
 from shared.auth.litestar import BearerAuthMiddleware
 from shared.auth.verifier import TokenVerifier
 from shared.db.pool import PostgresPool
+from shared.http.observation import observe_requests
 from shared.http.problems import problem_details_plugin
-from shared.http.request_log import install_request_log
 from shared.metrics import (
     METRIC_NAMES,
     RequestDurations,
     ServiceMetrics,
-    install_request_metrics,
     metrics_handlers,
 )
 
@@ -64,8 +63,7 @@ def build_app(metrics: ServiceMetrics, *, with_auth: bool = False) -> Litestar:
         plugins=[problem_details_plugin()],
         logging_config=None,
     )
-    install_request_log(app)
-    install_request_metrics(app, metrics)
+    observe_requests(app, metrics.requests)
     return app
 
 
@@ -152,24 +150,10 @@ def test_histogram_buckets_are_cumulative_with_sum() -> None:
 
 
 def test_domain_events_move_their_counters(metrics: ServiceMetrics, client: TestClient[Litestar]) -> None:
-    before = client.get("/metrics").text
-    assert value(before, "auth_token_requests_total", grant_type="password", outcome="issued") == 0
-    metrics.token_request("password", "issued")
-    metrics.token_request("password", "invalid_grant")
-    metrics.login_failure("invalid_credentials")
-    metrics.throttle_decision("login", throttled=True)
-    metrics.throttle_decision("login", throttled=False)
     metrics.jwks_fetch("updated")
-    metrics.key_rotation("api")
     metrics.redis_error("deny_list")
     text = client.get("/metrics").text
-    assert value(text, "auth_token_requests_total", grant_type="password", outcome="issued") == 1
-    assert value(text, "auth_token_requests_total", grant_type="password", outcome="invalid_grant") == 1
-    assert value(text, "auth_login_failures_total", reason="invalid_credentials") == 1
-    assert value(text, "auth_throttle_decisions_total", limiter="login", decision="throttled") == 1
-    assert value(text, "auth_throttle_decisions_total", limiter="login", decision="allowed") == 1
     assert value(text, "jwks_fetches_total", outcome="updated") == 1
-    assert value(text, "auth_signing_key_rotations_total", trigger="api") == 1
     assert value(text, "redis_errors_total", operation="deny_list") == 1
     assert value(text, "service_build_info", service="test-service", version="1.2.3") == 1
 
@@ -180,12 +164,9 @@ def test_scrape_time_gauges_read_the_live_values(
     jwks_age: list[float | None] = [None]
     pool = [3, 5]
     metrics.watch_jwks_age(lambda: jwks_age[0])
-    metrics.watch_signing_key(lambda: 86_400.0, rotation_interval=30 * 86_400)
     metrics.watch_db_pool(lambda: (pool[0], pool[1]), max_size=10)
     text = client.get("/metrics").text
     assert "jwks_cache_age_seconds " not in text  # never loaded: no made-up age
-    assert value(text, "auth_signing_key_age_seconds") == 86_400
-    assert value(text, "auth_signing_key_rotation_interval_seconds") == 30 * 86_400
     assert value(text, "db_pool_connections", state="in_use") == 3
     assert value(text, "db_pool_connections", state="idle") == 2
     assert value(text, "db_pool_max_connections") == 10
@@ -239,14 +220,10 @@ def test_each_app_has_its_own_registry() -> None:
 def test_every_declared_metric_is_exposed_once_watched(metrics: ServiceMetrics) -> None:
     """The dashboard and alerts are checked against ``METRIC_NAMES``; it must match what is served."""
     metrics.watch_jwks_age(lambda: 1.0)
-    metrics.watch_signing_key(lambda: 1.0, rotation_interval=60)
     metrics.watch_db_pool(lambda: (0, 0), max_size=1)
     metrics.requests.observe("GET", "/r", 200, 0.1)
-    for event in (metrics.login_failure, metrics.token_verification_failure, metrics.jwks_fetch):
+    for event in (metrics.token_verification_failure, metrics.jwks_fetch, metrics.redis_error):
         event("x")
-    metrics.throttle_decision("x", throttled=False)
-    metrics.key_rotation("x")
-    metrics.redis_error("x")
     with TestClient(Litestar(metrics_handlers(metrics, {"database": _ok}))) as client:
         text = client.get("/metrics").text
     exposed = {family.name for family in text_string_to_metric_families(text)}

@@ -17,8 +17,9 @@ from customer_service.app import create_app as create_customer_app
 from customer_service.settings import CustomerSettings
 from shared.auth.keys import PreparedKey, StaticKeySource
 from shared.http.content_type import require_declared_content_type
+from shared.http.observation import observe_requests
 from shared.http.problems import problem_details_plugin
-from shared.http.request_log import install_request_log
+from shared.settings import settings_from_values
 from tests.shared.auth.token_factory import SigningKey
 
 PROBLEM = "application/problem+json"
@@ -29,18 +30,23 @@ def client(
     request: pytest.FixtureRequest, auth_db: str, customer_db: str, redis_url: str, redis_namespace: str
 ) -> Iterator[TestClient[Litestar]]:
     if request.param == "auth":
-        settings = AuthSettings(
-            database_url=auth_db,
-            redis_url=redis_url,
-            redis_prefix=f"{redis_namespace}:problems:",
-            key_encryption_key=secrets.token_urlsafe(32),
-            max_body_bytes=1024,
+        settings = settings_from_values(
+            AuthSettings,
+            {
+                "database_url": auth_db,
+                "redis_url": redis_url,
+                "redis_prefix": f"{redis_namespace}:problems:",
+                "key_encryption_key": secrets.token_urlsafe(32),
+                "max_body_bytes": 1024,
+            },
+            "AUTH_",
         )
         app = create_auth_app(settings)
     else:
         key = PreparedKey.from_jwk(SigningKey.generate("ES256").public_jwk())
         app = create_customer_app(
-            CustomerSettings(database_url=customer_db, max_body_bytes=1024), key_source=StaticKeySource([key])
+            settings_from_values(CustomerSettings, {"database_url": customer_db, "max_body_bytes": 1024}),
+            key_source=StaticKeySource([key]),
         )
     with TestClient(app) as test_client:
         yield test_client
@@ -69,8 +75,13 @@ def test_ready_when_database_usable(client: TestClient[Litestar]) -> None:
 
 
 def test_not_ready_names_the_database() -> None:
-    settings = AuthSettings(
-        database_url="postgresql://postgres@127.0.0.1:1/none", key_encryption_key=secrets.token_urlsafe(32)
+    settings = settings_from_values(
+        AuthSettings,
+        {
+            "database_url": "postgresql://postgres@127.0.0.1:1/none",
+            "key_encryption_key": secrets.token_urlsafe(32),
+        },
+        "AUTH_",
     )
     with TestClient(create_auth_app(settings)) as test_client:
         response = test_client.get("/readyz")
@@ -103,7 +114,7 @@ def bare_client() -> Iterator[TestClient[Litestar]]:
         before_request=require_declared_content_type,
         request_max_body_size=256,
     )
-    install_request_log(app)
+    observe_requests(app)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

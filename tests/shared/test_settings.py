@@ -16,14 +16,14 @@ from tests.conftest import ROOT
 
 def test_defaults_are_documented_values() -> None:
     settings = auth_settings({})
-    assert settings.port == 8000
-    assert settings.issuer == "http://127.0.0.1:8000"
-    assert customer_settings({}).port == 8001
+    assert settings.http.port == 8000
+    assert settings.tokens.issuer == "http://127.0.0.1:8000"
+    assert customer_settings({}).http.port == 8001
 
 
 def test_issuer_follows_the_port_unless_set() -> None:
-    assert auth_settings({"AUTH_PORT": "18000"}).issuer == "http://127.0.0.1:18000"
-    assert auth_settings({"AUTH_ISSUER": "https://id.example.com/"}).issuer == "https://id.example.com"
+    assert auth_settings({"AUTH_PORT": "18000"}).tokens.issuer == "http://127.0.0.1:18000"
+    assert auth_settings({"AUTH_ISSUER": "https://id.example.com/"}).tokens.issuer == "https://id.example.com"
 
 
 @pytest.mark.parametrize(

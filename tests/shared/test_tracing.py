@@ -17,9 +17,9 @@ from litestar.params import FromPath
 from litestar.testing import TestClient
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from shared.http.request_log import install_request_log
+from shared.http.observation import observe_requests
 from shared.logs import JsonFormatter
-from shared.tracing import install_tracing, tracing_configured
+from shared.tracing import request_tracing, tracing_configured
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
@@ -80,9 +80,8 @@ def test_off_without_an_endpoint_and_imports_nothing() -> None:
     )
     assert tracing_configured({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"})
     program = (
-        "import sys; from litestar import Litestar; from shared.tracing import install_tracing\n"
-        "app = Litestar([]); handler = app.asgi_handler\n"
-        "assert install_tracing(app, 'x', {}) is None and app.asgi_handler is handler\n"
+        "import sys; from shared.tracing import request_tracing\n"
+        "assert request_tracing('x', {}) is None\n"
         "loaded = [m for m in sys.modules if m.startswith(('opentelemetry.sdk', 'opentelemetry.exporter'))]\n"
         "assert not loaded, loaded\n"
     )
@@ -94,9 +93,10 @@ def test_spans_continue_the_callers_trace_and_name_the_route(
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url)  # the exporter reads it, as in production
     app = Litestar([item, boom], logging_config=None)
-    install_request_log(app)
-    provider = install_tracing(app, "test-service", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url})
-    assert provider is not None
+    tracing = request_tracing("test-service", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url})
+    assert tracing is not None
+    observe_requests(app, tracing=tracing)
+    provider = tracing.provider
     lines = io.StringIO()
     handler = logging.StreamHandler(lines)
     handler.setFormatter(JsonFormatter())

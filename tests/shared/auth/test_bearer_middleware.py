@@ -11,7 +11,12 @@ from litestar.middleware import DefineMiddleware
 from litestar.testing import TestClient
 
 from shared.auth.keys import PreparedKey, StaticKeySource
-from shared.auth.litestar import BearerAuthMiddleware, current_claims, requires_scopes
+from shared.auth.litestar import (
+    BearerAuthMiddleware,
+    check_scoped_routes_authenticated,
+    current_claims,
+    requires_scopes,
+)
 from shared.auth.verifier import TokenVerifier
 from shared.http.problems import problem_details_plugin
 from tests.shared.auth.token_factory import AUDIENCE, ISSUER, SigningKey, claims
@@ -19,12 +24,12 @@ from tests.shared.auth.token_factory import AUDIENCE, ISSUER, SigningKey, claims
 KEY = SigningKey.generate("RS256", kid="k1")
 
 
-@get("/read", guards=[requires_scopes("customers:read")], sync_to_thread=False)
+@get("/read", opt=requires_scopes("customers:read"), sync_to_thread=False)
 def read(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {"sub": current_claims(request).sub}
 
 
-@get("/delete", guards=[requires_scopes("customers:delete")], sync_to_thread=False)
+@get("/delete", opt=requires_scopes("customers:delete"), sync_to_thread=False)
 def delete() -> None:
     return None
 
@@ -109,3 +114,23 @@ def test_missing_scope_is_403_insufficient_scope(client: TestClient[Litestar]) -
 
 def test_excluded_route_needs_no_token(client: TestClient[Litestar]) -> None:
     assert client.get("/public").status_code == 200
+
+
+@get("/scoped-but-public", opt={**requires_scopes("customers:read"), "exclude_from_auth": True})
+async def scoped_but_public() -> str:
+    return "anyone"
+
+
+@pytest.mark.parametrize(
+    ("handlers", "exclude"),
+    [([read], ["^/read$"]), ([scoped_but_public], [])],
+    ids=["excluded-path", "exclude_from_auth"],
+)
+def test_a_scoped_route_served_without_a_token_is_refused_at_start_up(
+    handlers: list[Any], exclude: list[str]
+) -> None:
+    """The middleware never runs on an excluded route, so its scopes would go unchecked: fail closed."""
+    app = Litestar(handlers)
+    with pytest.raises(ValueError, match="requires scopes but is served without a bearer token"):
+        check_scoped_routes_authenticated(app, exclude)
+    check_scoped_routes_authenticated(Litestar([read, public]), ["^/public$"])  # public has no scopes

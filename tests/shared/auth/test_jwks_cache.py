@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from shared.auth.jwks import JwksCache
 from shared.auth.verifier import InvalidToken, TokenVerifier
+from tests.shared.auth.clock import ManualClock
 from tests.shared.auth.jwks_server import JwksServer
 from tests.shared.auth.token_factory import AUDIENCE, SigningKey, claims, jwks
 
@@ -26,8 +26,13 @@ def server() -> Iterator[JwksServer]:
 
 
 @pytest.fixture
-async def cache(server: JwksServer) -> AsyncIterator[JwksCache]:
-    cache = JwksCache(server.url, unknown_kid_interval=0.5)
+def clock() -> ManualClock:
+    return ManualClock(1000.0)
+
+
+@pytest.fixture
+async def cache(server: JwksServer, clock: ManualClock) -> AsyncIterator[JwksCache]:
+    cache = JwksCache(server.url, unknown_kid_interval=0.5, clock=clock)
     yield cache
     await cache.close()
 
@@ -63,12 +68,17 @@ async def test_unknown_kid_refetches_once_per_interval_single_flight(
     assert server.jwks_requests <= 2  # at most one refetch for the whole flood
 
 
-async def test_new_key_is_picked_up_on_unknown_kid(server: JwksServer, cache: JwksCache) -> None:
+async def test_new_key_is_picked_up_on_unknown_kid(
+    server: JwksServer, cache: JwksCache, clock: ManualClock
+) -> None:
     await cache.refresh()
     server.jwks = jwks(FIRST, SECOND)
-    await asyncio.sleep(0.6)  # past unknown_kid_interval
     token = SECOND.sign(claims(iss=server.url))
+    with pytest.raises(InvalidToken, match="unknown key"):  # within unknown_kid_interval: no refetch
+        await verifier_for(cache, server.url).verify(token)
+    clock.advance(0.5)
     assert (await verifier_for(cache, server.url).verify(token)).sub == "user-1"
+    assert server.jwks_requests == 2
 
 
 async def test_keys_survive_the_issuer_failing(server: JwksServer) -> None:
@@ -85,13 +95,15 @@ async def test_keys_survive_the_issuer_failing(server: JwksServer) -> None:
         await cache.close()
 
 
-async def test_keys_expire_after_stale_if_error(server: JwksServer) -> None:
-    cache = JwksCache(server.url, min_max_age=0.0, stale_if_error=0.5)
+async def test_keys_expire_after_stale_if_error(server: JwksServer, clock: ManualClock) -> None:
+    cache = JwksCache(server.url, min_max_age=0.0, stale_if_error=0.5, clock=clock)
     try:
         server.max_age = 0
         await cache.refresh()
         server.failing = True
-        time.sleep(0.6)
+        clock.advance(0.5)
+        assert cache.is_ready()  # stale, but within stale_if_error
+        clock.advance(0.001)
         assert not cache.is_ready()
         assert cache.get("first") is None
     finally:

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from shared.auth.deny_list import DenyList
 from shared.auth.keys import PreparedKey, StaticKeySource, UnusableKey
 from shared.auth.verifier import InvalidToken, TokenVerifier
+from tests.shared.auth.clock import ManualClock
 from tests.shared.auth.token_factory import AUDIENCE, ISSUER, SigningKey, claims
 
 RSA = SigningKey.generate("RS256", kid="rsa-1")
@@ -58,11 +59,12 @@ async def test_audience_list_containing_ours_is_accepted() -> None:
 
 
 async def test_cached_token_still_expires() -> None:
-    verifier = make_verifier(leeway=0)
-    token = RSA.sign(claims(exp=int(time.time()) + 1))
+    clock = ManualClock(time.time())
+    verifier = make_verifier(leeway=0, clock=clock)
+    token = RSA.sign(claims(exp=int(clock.now) + 1))
     await verifier.verify(token)
-    await verifier.verify(token)
-    time.sleep(1.1)
+    await verifier.verify(token)  # now served from the cache
+    clock.advance(1.0)
     await rejects(token, "expired", verifier)
 
 

@@ -4,6 +4,10 @@ Order of start: data stores (embedded unless ``DATABASE_URL`` / ``REDIS_URL`` na
 per-service databases, migrations, the bootstrap admin, then both services as child processes,
 each in its own process group. Order of stop: services first (they drain in-flight requests),
 then the data stores, so nothing is left running.
+
+What it starts is one row per service in ``SERVICES``: every step walks the rows, so a service is
+added by adding a row, not code. Only the issuer's extras (its key-encryption key, the bootstrap
+admin, the banner's login hints) are written for the auth service by name.
 """
 
 from __future__ import annotations
@@ -22,12 +26,39 @@ from types import FrameType
 
 import httpx
 
-from shared.devstack.databases import create_database, with_database
-from shared.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, stop_with_parent
+from devstack.databases import create_database, with_database
+from devstack.embedded import EmbeddedPostgres, EmbeddedRedis, stop_with_parent
 
-__all__ = ["Stack", "main"]
+__all__ = ["SERVICES", "Service", "Stack", "main"]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """One service the stack runs: ``python -m <module> serve`` reading ``<prefix>*`` variables."""
+
+    module: str
+    label: str
+    prefix: str
+    default_port: str
+    database: str
+    setup: tuple[tuple[str, ...], ...] = (("db", "upgrade"),)
+    """CLI commands run, in order, before the service starts."""
+
+    def variable(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+
+ISSUER = Service(
+    "auth_service",
+    "auth service",
+    "AUTH_",
+    "8000",
+    "auth",
+    setup=(("db", "upgrade"), ("users", "bootstrap-admin")),
+)
+SERVICES = (ISSUER, Service("customer_service", "customer service", "CUSTOMER_", "8001", "customers"))
 
 
 class StackError(RuntimeError):
@@ -60,21 +91,32 @@ class Stack:
         return database_url, redis_url
 
     def service_environments(self, database_url: str, redis_url: str) -> dict[str, dict[str, str]]:
+        """Each service's environment: ours, plus what the stack decides unless it is set already."""
         env = dict(self.environ)
-        auth_port = env.get("AUTH_PORT", "8000")
-        customer_port = env.get("CUSTOMER_PORT", "8001")
-        auth_host = env.get("AUTH_HOST", "127.0.0.1")
-        issuer = env.get("AUTH_ISSUER") or f"http://{auth_host}:{auth_port}"
+        host = env.get(ISSUER.variable("HOST"), "127.0.0.1")
+        port = env.get(ISSUER.variable("PORT"), ISSUER.default_port)
+        issuer = env.get(ISSUER.variable("ISSUER")) or f"http://{host}:{port}"
+        envs: dict[str, dict[str, str]] = {}
+        for service in SERVICES:
+            var = service.variable
+            envs[service.module] = {
+                **env,
+                var("PORT"): env.get(var("PORT"), service.default_port),
+                var("ISSUER"): env.get(var("ISSUER")) or issuer,
+                var("DATABASE_URL"): env.get(var("DATABASE_URL"))
+                or with_database(database_url, service.database),
+                var("REDIS_URL"): env.get(var("REDIS_URL")) or redis_url,
+            }
+        envs[ISSUER.module].update(self.issuer_environment(env))
+        return envs
+
+    def issuer_environment(self, env: Mapping[str, str]) -> dict[str, str]:
+        """The auth service's key-encryption key (made once, kept in the data folder) and admin."""
         kek_file = self.data_dir / "key-encryption-key"
         if not kek_file.exists():
             kek_file.write_text(secrets.token_urlsafe(32) + "\n")
             kek_file.chmod(0o600)
-        auth = {
-            **env,
-            "AUTH_PORT": auth_port,
-            "AUTH_ISSUER": issuer,
-            "AUTH_DATABASE_URL": env.get("AUTH_DATABASE_URL") or with_database(database_url, "auth"),
-            "AUTH_REDIS_URL": env.get("AUTH_REDIS_URL") or redis_url,
+        return {
             "AUTH_KEY_ENCRYPTION_KEY_FILE": env.get("AUTH_KEY_ENCRYPTION_KEY_FILE") or str(kek_file),
             "AUTH_BOOTSTRAP_CREDENTIALS_FILE": str(self.data_dir / "bootstrap-admin.txt"),
             # The issue's unprefixed names work too.
@@ -84,42 +126,27 @@ class Stack:
             "AUTH_BOOTSTRAP_ADMIN_PASSWORD": env.get("AUTH_BOOTSTRAP_ADMIN_PASSWORD")
             or env.get("BOOTSTRAP_ADMIN_PASSWORD", ""),
         }
-        customer = {
-            **env,
-            "CUSTOMER_PORT": customer_port,
-            "CUSTOMER_ISSUER": env.get("CUSTOMER_ISSUER") or issuer,
-            "CUSTOMER_DATABASE_URL": env.get("CUSTOMER_DATABASE_URL")
-            or with_database(database_url, "customers"),
-            "CUSTOMER_REDIS_URL": env.get("CUSTOMER_REDIS_URL") or redis_url,
-        }
-        return {"auth_service": auth, "customer_service": customer}
 
     def prepare(self, envs: dict[str, dict[str, str]]) -> None:
-        for module, env in envs.items():
-            prefix = "AUTH_" if module == "auth_service" else "CUSTOMER_"
-            url = env[f"{prefix}DATABASE_URL"]
-            server, name = url.rsplit("/", 1)
+        for service in SERVICES:
+            env = envs[service.module]
+            server, name = env[service.variable("DATABASE_URL")].rsplit("/", 1)
             asyncio.run(create_database(server + "/postgres", name.split("?", 1)[0]))
-            run_step([sys.executable, "-m", module, "db", "upgrade"], env)
-            if module == "auth_service":
-                run_step([sys.executable, "-m", module, "users", "bootstrap-admin"], env)
+            for command in service.setup:
+                run_step([sys.executable, "-m", service.module, *command], env)
 
     def start_services(self, envs: dict[str, dict[str, str]]) -> None:
-        for module, env in envs.items():
-            self.services[module] = subprocess.Popen(
-                [sys.executable, "-m", module, "serve"],
-                env=env,
+        for service in SERVICES:
+            self.services[service.module] = subprocess.Popen(
+                [sys.executable, "-m", service.module, "serve"],
+                env=envs[service.module],
                 cwd=ROOT,
                 process_group=0,
                 preexec_fn=stop_with_parent(signal.SIGTERM),
             )
 
     def wait_ready(self, envs: dict[str, dict[str, str]], timeout: float = 90.0) -> None:
-        urls = {
-            "auth_service": f"http://127.0.0.1:{envs['auth_service']['AUTH_PORT']}/readyz",
-            "customer_service": f"http://127.0.0.1:{envs['customer_service']['CUSTOMER_PORT']}/readyz",
-        }
-        pending = dict(urls)
+        pending = {service.module: f"{local_url(service, envs)}/readyz" for service in SERVICES}
         deadline = time.monotonic() + timeout
         while pending:
             for module in list(pending):
@@ -152,6 +179,10 @@ class Stack:
             self.postgres.stop()
 
 
+def local_url(service: Service, envs: dict[str, dict[str, str]]) -> str:
+    return f"http://127.0.0.1:{envs[service.module][service.variable('PORT')]}"
+
+
 def run_step(command: list[str], env: Mapping[str, str]) -> None:
     result = subprocess.run(command, env=dict(env), cwd=ROOT, check=False)
     if result.returncode != 0:
@@ -170,11 +201,15 @@ def rel(path: Path) -> str:
 
 
 def banner(envs: dict[str, dict[str, str]]) -> str:
-    auth = f"http://127.0.0.1:{envs['auth_service']['AUTH_PORT']}"
-    customers = f"http://127.0.0.1:{envs['customer_service']['CUSTOMER_PORT']}"
-    credentials = Path(envs["auth_service"]["AUTH_BOOTSTRAP_CREDENTIALS_FILE"])
-    admin = envs["auth_service"]["AUTH_BOOTSTRAP_ADMIN_EMAIL"]
-    if envs["auth_service"]["AUTH_BOOTSTRAP_ADMIN_PASSWORD"]:
+    urls = "".join(
+        f"  {service.label:<21}{url}        (OpenAPI: {url}/schema)\n"
+        for service in SERVICES
+        for url in [local_url(service, envs)]
+    )
+    auth, issuer_env = local_url(ISSUER, envs), envs[ISSUER.module]
+    credentials = Path(issuer_env["AUTH_BOOTSTRAP_CREDENTIALS_FILE"])
+    admin = issuer_env["AUTH_BOOTSTRAP_ADMIN_EMAIL"]
+    if issuer_env["AUTH_BOOTSTRAP_ADMIN_PASSWORD"]:
         login = f"  admin                {admin} (password from BOOTSTRAP_ADMIN_PASSWORD)\n"
     elif credentials.exists():
         login = f"  admin credentials    {rel(credentials)} (generated on first run)\n"
@@ -182,8 +217,7 @@ def banner(envs: dict[str, dict[str, str]]) -> str:
         login = f"  admin                {admin}\n"
     return (
         "\n"
-        f"  auth service         {auth}        (OpenAPI: {auth}/schema)\n"
-        f"  customer service     {customers}        (OpenAPI: {customers}/schema)\n"
+        f"{urls}"
         f"{login}"
         f"  get a token          curl -s {auth}/oauth/token -d grant_type=password \\\n"
         "                         -d client_id=first-party \\\n"

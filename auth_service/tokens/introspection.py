@@ -1,0 +1,100 @@
+"""Token introspection (RFC 7662), for confidential clients only.
+
+An access token is active while its signature and claims verify and its ``jti`` is not on the
+deny-list; a refresh token while its family is live. Anything else is ``{"active": false}``, never
+an error. Introspections are counted per authenticated client (``AUTH_INTROSPECTION_LIMIT``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auth_service.random_secrets import digest
+from auth_service.throttling.errors import ThrottleRefusal
+from auth_service.throttling.window import SlidingWindowLimiter
+from auth_service.tokens.errors import TemporarilyUnavailable, refused
+from auth_service.tokens.families import FamilyRepository
+from auth_service.tokens.presented import PresentedTokens, looks_like_jwt
+from auth_service.tokens.revocations import AccessRevocations, DenyListUnavailable
+from shared.auth.claims import AccessClaims
+from shared.db.pool import PostgresPool
+
+__all__ = ["INACTIVE", "TokenIntrospection"]
+
+INACTIVE: dict[str, Any] = {"active": False}
+READ_UNAVAILABLE = "The revocation list cannot be read right now; retry shortly."
+
+
+def _access_answer(claims: AccessClaims) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "active": True,
+        "token_type": "Bearer",
+        "scope": claims.scope,
+        "client_id": claims.client_id,
+        "sub": claims.sub,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "jti": claims.jti,
+        "roles": claims.roles,
+    }
+    if claims.nbf is not None:
+        answer["nbf"] = claims.nbf
+    if claims.email is not None:
+        answer["username"] = claims.email
+    return answer
+
+
+class TokenIntrospection:
+    __slots__ = ("_families", "_limiter", "_pool", "_presented", "_revocations")
+
+    def __init__(
+        self,
+        pool: PostgresPool,
+        presented: PresentedTokens,
+        revocations: AccessRevocations,
+        *,
+        limiter: SlidingWindowLimiter | None = None,
+    ) -> None:
+        """``limiter`` counts introspections per authenticated client; a client is known only after
+        it authenticated, so nobody can spend another client's budget by naming it."""
+        self._pool = pool
+        self._presented = presented
+        self._revocations = revocations
+        self._limiter = limiter
+        self._families = FamilyRepository()
+
+    async def introspect(self, form: dict[str, str], authorization: str | None) -> dict[str, Any]:
+        client, token = await self._presented.client_and_token(form, authorization, confidential_only=True)
+        if self._limiter is not None:
+            try:
+                await self._limiter.hit(client.client_id)
+            except ThrottleRefusal as refusal:
+                raise refused(refusal) from None
+        if looks_like_jwt(token):
+            return await self._access(token)
+        async with self._pool.acquire() as conn:
+            presented = await self._families.inspect(conn, digest(token))
+        if presented is None or not presented.active:
+            return INACTIVE
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "scope": presented.scope,
+            "client_id": presented.client_id,
+            "sub": str(presented.user_id),
+            "username": presented.email,
+            "exp": presented.expires_at,
+            "iat": presented.issued_at,
+        }
+
+    async def _access(self, token: str) -> dict[str, Any]:
+        claims = await self._presented.access_claims(token)
+        if claims is None:
+            return INACTIVE
+        try:
+            denied = await self._revocations.is_denied(claims.jti)
+        except DenyListUnavailable:
+            raise TemporarilyUnavailable(READ_UNAVAILABLE) from None
+        return INACTIVE if denied else _access_answer(claims)

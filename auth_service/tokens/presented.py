@@ -1,0 +1,51 @@
+"""What revocation (RFC 7009) and introspection (RFC 7662) share: the authenticated client and
+the token it presents.
+
+Access tokens are JWTs (three dot-separated segments); refresh tokens are opaque, so the token's
+shape says which it is and ``token_type_hint`` is not needed.
+"""
+
+from __future__ import annotations
+
+from auth_service.clients.authentication import ClientAuthenticator
+from auth_service.clients.repository import ClientRecord
+from auth_service.tokens.errors import OAuthError, invalid_request
+from shared.auth.claims import AccessClaims
+from shared.auth.verifier import InvalidToken, TokenVerifier
+
+__all__ = ["PresentedTokens", "looks_like_jwt", "same_client"]
+
+
+def looks_like_jwt(token: str) -> bool:
+    return token.count(".") == 2
+
+
+class PresentedTokens:
+    """Authenticates the client, reads the ``token`` parameter, verifies an access token."""
+
+    __slots__ = ("_clients", "_verifier")
+
+    def __init__(self, clients: ClientAuthenticator, verifier: TokenVerifier) -> None:
+        """``verifier`` checks signature and claims only (no deny-list): the callers ask it themselves."""
+        self._clients = clients
+        self._verifier = verifier
+
+    async def client_and_token(
+        self, form: dict[str, str], authorization: str | None, *, confidential_only: bool
+    ) -> tuple[ClientRecord, str]:
+        client = await self._clients.authenticate(authorization, form, confidential_only=confidential_only)
+        token = form.get("token")
+        if token is None:
+            raise invalid_request("The token parameter is missing.")
+        return client, token
+
+    async def access_claims(self, token: str) -> AccessClaims | None:
+        try:
+            return await self._verifier.verify(token)
+        except InvalidToken:
+            return None
+
+
+def same_client(owner: str, client: ClientRecord) -> None:
+    if owner != client.client_id:
+        raise OAuthError("unauthorized_client", "This token was not issued to this client.")

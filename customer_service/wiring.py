@@ -1,0 +1,116 @@
+"""The customer service's object graph, built once from its settings; nothing connects here.
+
+Tokens are verified here, never by calling the auth service: the keys come from its JWKS
+(``JwksCache``, discovered from the issuer's metadata) unless a ``key_source`` is injected (tests
+sign with their own key). ``/readyz`` needs the database and the signing keys (loaded once), plus
+Redis when revocation is checked; ``lifespan`` opens and closes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from litestar import Litestar
+from redis.asyncio import Redis
+
+from customer_service.customers.repository import CustomerRepository
+from customer_service.customers.search import CustomerSearch
+from customer_service.customers.service import CustomerService
+from customer_service.settings import CustomerSettings, VerificationSettings
+from shared.auth.deny_list import DenyList
+from shared.auth.jwks import JwksCache
+from shared.auth.keys import KeySource
+from shared.auth.verifier import TokenVerifier
+from shared.db.pool import PostgresPool
+from shared.http.health import ReadinessCheck
+from shared.metrics import ServiceMetrics
+
+__all__ = ["CustomerServices", "build_services"]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerServices:
+    """Everything the customer service holds, built once by ``build_services``."""
+
+    pool: PostgresPool
+    metrics: ServiceMetrics
+    keys: KeySource
+    jwks: JwksCache | None
+    """The JWKS cache ``keys`` is, unless a key source was injected: started and closed here."""
+    redis: Redis | None
+    """The auth service's Redis, when revocation is checked."""
+    verifier: TokenVerifier
+    customers: CustomerService
+    search: CustomerSearch
+
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        keys, redis = self.keys, self.redis
+
+        async def signing_keys() -> bool:
+            return keys.is_ready()
+
+        checks: dict[str, ReadinessCheck] = {"database": self.pool.is_ready, "signing_keys": signing_keys}
+        if redis is not None:
+
+            async def redis_answers() -> bool:
+                return bool(await redis.ping())
+
+            checks["redis"] = redis_answers
+        return checks
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        await self.pool.open()
+        if self.jwks is not None:
+            await self.jwks.start()
+        try:
+            yield
+        finally:
+            if self.jwks is not None:
+                await self.jwks.close()
+            if self.redis is not None:
+                await self.redis.aclose()
+            await self.pool.close()
+
+
+def _keys(
+    settings: VerificationSettings, metrics: ServiceMetrics, injected: KeySource | None
+) -> tuple[KeySource, JwksCache | None]:
+    """The key source, and the JWKS cache it is unless one was injected."""
+    if injected is not None:
+        return injected, None
+    jwks = JwksCache(
+        settings.issuer,
+        jwks_url=settings.jwks_url or None,
+        default_max_age=settings.jwks_default_max_age,
+        unknown_kid_interval=settings.jwks_unknown_kid_interval,
+        stale_if_error=settings.jwks_stale_if_error,
+        on_fetch=metrics.jwks_fetch,
+    )
+    metrics.watch_jwks_age(lambda: jwks.age_seconds)
+    return jwks, jwks
+
+
+def build_services(settings: CustomerSettings, key_source: KeySource | None = None) -> CustomerServices:
+    database, verification, revocation = settings.database, settings.verification, settings.revocation
+    pool = PostgresPool(database.database_url, min_size=database.db_pool_min, max_size=database.db_pool_max)
+    metrics = ServiceMetrics("customer-service")
+    metrics.watch_db_pool(lambda: pool.stats, database.db_pool_max)
+    keys, jwks = _keys(verification, metrics, key_source)
+    redis = Redis.from_url(revocation.redis_url) if revocation.check_revocation else None
+    verifier = TokenVerifier(
+        keys,
+        issuer=verification.issuer,
+        audience=verification.audience,
+        leeway=verification.token_leeway,
+        cache_size=verification.token_cache_size,
+        deny_list=DenyList(redis, revocation.redis_prefix) if redis is not None else None,
+        on_failure=metrics.token_verification_failure,
+    )
+    customers = CustomerService(
+        CustomerRepository(pool), require_if_match=settings.customers.require_if_match
+    )
+    search = CustomerSearch(pool, timeout=settings.customers.search_timeout)
+    return CustomerServices(pool, metrics, keys, jwks, redis, verifier, customers, search)

@@ -1,5 +1,0 @@
-import sys
-
-from shared.devstack.stack import main
-
-sys.exit(main())
