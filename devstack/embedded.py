@@ -170,20 +170,25 @@ class EmbeddedPostgres:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Fast shutdown (SIGINT): open transactions roll back, committed data stays."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(2)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        _stop(self.process, signal.SIGINT, timeout)
 
     def kill(self) -> None:
         """Crash it (SIGKILL), for failure drills."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def _stop(process: subprocess.Popen[bytes] | None, sig: int, timeout: float) -> None:
+    """Ask a server to stop with ``sig``; kill it if it has not exited within ``timeout``."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _pid_alive(pid_file: Path) -> bool:
@@ -258,14 +263,7 @@ class EmbeddedRedis:
         return self.url
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        _stop(self.process, signal.SIGTERM, timeout)
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
