@@ -17,6 +17,15 @@ from auth_service.clients.controllers import admin_clients_router
 from auth_service.discovery.controllers import discovery_handlers, userinfo_handler
 from auth_service.keys.controllers import admin_keys_router
 from auth_service.keys.sealing import KeyEncryptionKey
+from auth_service.powers.service import (
+    ADMIN_AUDIT,
+    ADMIN_CLIENTS,
+    ADMIN_KEYS,
+    ADMIN_RESOURCES,
+    ADMIN_ROLES,
+    ADMIN_USERS,
+)
+from auth_service.resources.controllers import admin_resource_servers_router
 from auth_service.roles.controllers import admin_roles_router
 from auth_service.settings import AuthSettings
 from auth_service.tokens.controllers import oauth_handlers
@@ -30,7 +39,6 @@ from shared.http.stack import ServiceDescription, create_service_app
 
 __all__ = ["app_for", "create_app"]
 
-ADMIN_SCOPE = "users:manage"
 PUBLIC_PATHS = (r"^/oauth/", r"^/\.well-known/")
 BEARER_SCHEME = SecurityScheme(type="http", scheme="bearer", bearer_format="JWT (RFC 9068)")
 
@@ -40,19 +48,28 @@ def create_app(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -
     return app_for(build_services(settings, kek=kek))
 
 
+def _area(scope: str, *routers: Router) -> Router:
+    """One admin area: every route under ``routers`` needs the area's own scope, and only that one."""
+    return Router("/", route_handlers=list(routers), opt=requires_scopes(scope))
+
+
 def _admin_router(services: AuthServices) -> Router:
+    """``/api/1/admin``: one scope per area, so holding one area's power opens no other."""
     actors = services.actors
     return Router(
         "/api/1/admin",
         route_handlers=[
-            admin_users_router(services.users, services.roles, services.user_sessions, actors),
-            admin_sessions_router(services.user_sessions, actors),
-            admin_roles_router(services.roles, actors),
-            admin_clients_router(services.clients, actors),
-            admin_keys_router(services.signing_keys, actors),
-            admin_audit_router(services.audit),
+            _area(
+                ADMIN_USERS,
+                admin_users_router(services.users, services.roles, services.user_sessions, actors),
+                admin_sessions_router(services.user_sessions, actors),
+            ),
+            _area(ADMIN_ROLES, admin_roles_router(services.roles, actors)),
+            _area(ADMIN_CLIENTS, admin_clients_router(services.clients, actors)),
+            _area(ADMIN_RESOURCES, admin_resource_servers_router(services.resource_servers, actors)),
+            _area(ADMIN_KEYS, admin_keys_router(services.signing_keys, actors)),
+            _area(ADMIN_AUDIT, admin_audit_router(services.audit)),
         ],
-        opt=requires_scopes(ADMIN_SCOPE),
         security=[{"bearer": []}],
     )
 

@@ -108,3 +108,85 @@ def bootstrap_admin() -> None:
         click.echo(f"{PROGRAM}: generated password (shown once): {result.generated_password}")
         if bootstrap.bootstrap_credentials_file:
             click.echo(f"{PROGRAM}: credentials written to {bootstrap.bootstrap_credentials_file}")
+
+
+@users.command("recover-admin")
+@click.option("--email", required=True, help="The account to make an admin (created if missing).")
+def recover_admin_command(email: str) -> None:
+    """Give the organisation an admin back, with database access (audited as the operator).
+
+    The `admin` role gets every admin scope again (recreated if deleted); the account is created
+    or re-enabled with it and a new generated password, printed once and written to
+    AUTH_BOOTSTRAP_CREDENTIALS_FILE (mode 0600) when set; its old sessions end.
+    """
+    from auth_service.operator_tasks import RecoveryRefused, recover_admin
+
+    settings: AuthSettings = read_settings(PROGRAM, settings_from_env)
+    try:
+        recovered, password = asyncio.run(recover_admin(settings, email))
+    except RecoveryRefused as exc:
+        fail(PROGRAM, str(exc), code=1)
+    except (DatabaseUnavailable, OSError) as exc:
+        fail(PROGRAM, f"database not reachable: {exc}", code=1)
+    how = "created" if recovered.created else "restored"
+    click.echo(f"{PROGRAM}: {how} admin {recovered.email} (role admin: {' '.join(recovered.role_scopes)})")
+    click.echo(f"{PROGRAM}: generated password (shown once): {password}")
+    if settings.users.bootstrap_credentials_file:
+        click.echo(f"{PROGRAM}: credentials written to {settings.users.bootstrap_credentials_file}")
+
+
+@main.group("resource-servers")
+def resource_servers() -> None:
+    """Resource servers: the APIs tokens are issued for (RFC 8707 audiences) and the scopes they own."""
+
+
+@resource_servers.command("create")
+@click.option("--identifier", required=True, help="The tokens' `aud`: an absolute URI or a name.")
+@click.option("--name", required=True, help="A human-readable name.")
+@click.option("--scope", "scopes", multiple=True, help="A scope it owns (repeat for each).")
+@click.option("--access-token-ttl", type=int, default=None, help="Seconds its tokens live (30-86400).")
+def resource_servers_create(
+    identifier: str, name: str, scopes: tuple[str, ...], access_token_ttl: int | None
+) -> None:
+    """Register a resource server (audited as the operator); a taken identifier or scope fails."""
+    import msgspec
+
+    from auth_service.resources.operator import register_resource_server
+    from auth_service.resources.schemas import ResourceServerCreate
+    from shared.errors import DomainError
+
+    settings = read_settings(PROGRAM, settings_from_env)
+    fields = {
+        "identifier": identifier,
+        "name": name,
+        "scopes": list(scopes),
+        "access_token_ttl": access_token_ttl,
+    }
+    try:
+        data = msgspec.convert(fields, ResourceServerCreate)
+    except msgspec.ValidationError as exc:
+        fail(PROGRAM, f"resource server not registered: {exc}", code=2)
+    try:
+        server = asyncio.run(register_resource_server(settings, data))
+    except DomainError as exc:
+        fail(PROGRAM, f"resource server not registered: {exc.detail}", code=1)
+    except (DatabaseUnavailable, OSError) as exc:
+        fail(PROGRAM, f"database not reachable: {exc}", code=1)
+    click.echo(
+        f"{PROGRAM}: registered resource server {server.identifier} (scopes: {' '.join(server.scopes)})"
+    )
+
+
+@resource_servers.command("list")
+def resource_servers_list() -> None:
+    """Print every resource server as a JSON array (identifier, name, scopes, access_token_ttl, managed)."""
+    import msgspec
+
+    from auth_service.resources.operator import list_resource_servers
+
+    settings = read_settings(PROGRAM, settings_from_env)
+    try:
+        servers = asyncio.run(list_resource_servers(settings))
+    except (DatabaseUnavailable, OSError) as exc:
+        fail(PROGRAM, f"database not reachable: {exc}", code=1)
+    click.echo(msgspec.json.encode(servers).decode())

@@ -12,6 +12,7 @@ from typing import ClassVar
 from shared.errors import DomainError, field_problem
 
 __all__ = [
+    "BeyondOwnPowers",
     "ClientExists",
     "ClientNotFound",
     "Conflict",
@@ -19,14 +20,19 @@ __all__ = [
     "Forbidden",
     "InvalidField",
     "LastAdmin",
+    "ManagedResource",
     "NotAUser",
     "NotFound",
     "PublicClient",
     "RegistrationDisabled",
+    "ResourceServerExists",
+    "ResourceServerNotFound",
     "RoleAssignmentNotFound",
     "RoleExists",
     "RoleInUse",
     "RoleNotFound",
+    "ScopeInUse",
+    "ScopeTaken",
     "SessionNotFound",
     "UserNotFound",
     "WeakPassword",
@@ -65,6 +71,10 @@ class SessionNotFound(NotFound):
     subject = "session"
 
 
+class ResourceServerNotFound(NotFound):
+    subject = "resource server"
+
+
 class Conflict(DomainError):
     """409: the request contradicts what is stored."""
 
@@ -81,7 +91,7 @@ class LastAdmin(Conflict):
     """Nobody may lock the organisation out of its own identity provider."""
 
     slug = "last-admin"
-    detail = "This is the last active user who can manage users."
+    detail = "After this change no active account could administer everything."
 
 
 class RoleExists(Conflict):
@@ -101,6 +111,37 @@ class ClientExists(Conflict):
 
     def __init__(self, client_id: str) -> None:
         super().__init__(f"A client {client_id} already exists.")
+
+
+class ResourceServerExists(Conflict):
+    slug = "resource-server-exists"
+
+    def __init__(self, identifier: str) -> None:
+        super().__init__(f"A resource server {identifier} already exists.")
+
+
+class ScopeTaken(Conflict):
+    """A scope belongs to one resource server only, so a token's audience follows from its scopes."""
+
+    slug = "scope-taken"
+
+    def __init__(self, scopes: list[str] | None = None) -> None:
+        named = f": {' '.join(scopes)}" if scopes else ""
+        super().__init__(f"Another resource server already owns these scopes{named}.")
+
+
+class ScopeInUse(Conflict):
+    slug = "scope-in-use"
+
+    def __init__(self, scopes: list[str]) -> None:
+        super().__init__(f"Roles or clients hold these scopes; remove them there first: {' '.join(scopes)}.")
+
+
+class ManagedResource(Conflict):
+    """The auth service's own API: its scopes are the ones its code enforces."""
+
+    slug = "managed-resource"
+    detail = "This resource server is managed by the auth service itself and cannot be changed."
 
 
 class PublicClient(Conflict):
@@ -142,3 +183,12 @@ class InvalidField(DomainError):
 
 class WeakPassword(InvalidField):
     slug = "weak-password"
+
+
+class BeyondOwnPowers(Forbidden):
+    """403: an actor tried to grant a scope or resource it does not hold itself (self-escalation)."""
+
+    slug = "beyond-own-powers"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, errors=[field_problem(field, message)])

@@ -40,8 +40,6 @@ PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
 SigningAlgorithm = Literal["RS256", "ES256", "EdDSA"]
 
-DEFAULT_SCOPES = ("customers:read", "customers:write", "customers:delete", "users:manage")
-
 
 class DatabaseSettings(msgspec.Struct, kw_only=True):
     """The auth service's own PostgreSQL database and its connection pool."""
@@ -104,6 +102,10 @@ class OAuthSettings(msgspec.Struct, kw_only=True):
     ``invalid_request``."""
     oauth_max_param_chars: Annotated[int, msgspec.Meta(ge=1024)] = 8192
     """Longest OAuth form parameter name or value, tokens included; longer is ``invalid_request``."""
+    resource_refresh_interval: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
+    """Seconds between a replica's reloads of the resource servers (audiences and the scopes each
+    owns), which the token endpoint reads from memory; a change applies at once on the replica
+    that made it, within this time on the others."""
 
 
 class TokenSettings(msgspec.Struct, kw_only=True):
@@ -111,16 +113,13 @@ class TokenSettings(msgspec.Struct, kw_only=True):
 
     issuer: str = ""
     """``iss`` of every token and the discovery base URL; empty means ``http://{host}:{port}``."""
-    token_audience: str = "customers"  # noqa: S105
-    """``aud`` of every access token: the resource servers that accept them (the customer service)."""
     access_token_ttl: Annotated[int, msgspec.Meta(ge=30, le=86400)] = 600
-    """Access-token lifetime in seconds (RFC 9068 JWT; revocation before it ends uses the deny-list)."""
+    """Access-token lifetime in seconds for resource servers registered without their own (RFC 9068
+    JWT; revocation before it ends uses the deny-list)."""
     refresh_token_ttl: PositiveInt = 30 * 86400
     """Lifetime of one refresh token in seconds; each use rotates it and starts a new one."""
     refresh_family_ttl: PositiveInt = 90 * 86400
     """Absolute lifetime in seconds of a login (refresh-token family): after it, log in again."""
-    scopes_supported: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_SCOPES))
-    """Every scope roles and clients may hold (published in discovery); space- or comma-separated."""
 
     def __post_init__(self) -> None:
         """An empty issuer is filled in by ``AuthSettings`` (it needs the HTTP host and port)."""

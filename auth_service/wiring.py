@@ -27,11 +27,15 @@ from auth_service.keys.service import SigningKeys
 from auth_service.metrics import AuthMetrics, active_key_age
 from auth_service.passwords.hashing import PasswordHashing
 from auth_service.passwords.policy import PasswordPolicy
+from auth_service.powers.service import AUTH_RESOURCE
+from auth_service.resources.registry import ResourceRegistry
+from auth_service.resources.service import ResourceServerService
 from auth_service.roles.service import RoleService
 from auth_service.settings import AuthSettings, TokenSettings
 from auth_service.throttling.client_address import ClientAddresses
 from auth_service.throttling.limits import Throttles
 from auth_service.tokens.access import AccessTokenIssuer
+from auth_service.tokens.audience import AudienceResolver
 from auth_service.tokens.grants import TokenService
 from auth_service.tokens.introspection import TokenIntrospection
 from auth_service.tokens.presented import PresentedTokens
@@ -85,16 +89,21 @@ class AuthServices:
     user_sessions: UserSessions
     roles: RoleService
     clients: ClientService
+    resource_registry: ResourceRegistry
+    resource_servers: ResourceServerService
 
     @asynccontextmanager
     async def running(self, _: Litestar) -> AsyncIterator[None]:
-        """The app's lifespan: open what connects, load the keys, warm argon2; close in reverse."""
+        """The app's lifespan: open what connects, load the keys and the resource servers, warm
+        argon2; close in reverse."""
         await self.pool.open()
         await self.signing_keys.start()
+        await self.resource_registry.start()
         await self.hashing.dummy_hash()
         try:
             yield
         finally:
+            await self.resource_registry.stop()
             await self.signing_keys.stop()
             self.hashing.close()
             await self.throttles.aclose()
@@ -141,6 +150,7 @@ def _signing_keys(
 
 def _oauth_services(
     settings: TokenSettings,
+    registry: ResourceRegistry,
     pool: PostgresPool,
     own_keys: StaticKeySource,
     signing_keys: SigningKeys,
@@ -151,20 +161,18 @@ def _oauth_services(
     throttles: Throttles,
     metrics: AuthMetrics,
 ) -> OAuthServices:
-    issuer = AccessTokenIssuer(
-        signing_keys.keyring,
-        issuer=settings.issuer,
-        audience=settings.token_audience,
-        ttl=settings.access_token_ttl,
-    )
-    # Signature and claims only: revocation and introspection look at the deny-list themselves.
-    verifier = TokenVerifier(own_keys, issuer=settings.issuer, audience=settings.token_audience)
+    issuer = AccessTokenIssuer(signing_keys.keyring, issuer=settings.issuer)
+    audiences = AudienceResolver(registry, default_ttl=settings.access_token_ttl)
+    # Signature and claims only, any audience of ours: revocation and introspection look at the
+    # deny-list and decide who may see a token themselves (tokens/presented.py).
+    verifier = TokenVerifier(own_keys, issuer=settings.issuer, audience=None)
     presented = PresentedTokens(ClientAuthenticator(directory), verifier)
     tokens = TokenService(
         pool,
         settings,
         hashing,
         issuer,
+        audiences,
         audit,
         revocations,
         directory,
@@ -175,6 +183,20 @@ def _oauth_services(
         tokens=tokens,
         revocation=TokenRevocation(pool, presented, revocations, audit),
         introspection=TokenIntrospection(pool, presented, revocations, limiter=throttles.introspection),
+    )
+
+
+def _bearer_verifier(
+    settings: TokenSettings, own_keys: StaticKeySource, deny_list: DenyList, metrics: AuthMetrics
+) -> TokenVerifier:
+    """This service's own API (admin, self-service, ``/userinfo``): tokens for ``auth`` only, so a
+    token handed to another resource server opens nothing here."""
+    return TokenVerifier(
+        own_keys,
+        issuer=settings.issuer,
+        audience=AUTH_RESOURCE,
+        deny_list=deny_list,
+        on_failure=metrics.token_verification_failure,
     )
 
 
@@ -194,16 +216,21 @@ def build_services(settings: AuthSettings, *, kek: KeyEncryptionKey | None = Non
     sessions = SessionService(pool, revocations, audit)
     users = UserService(pool, hashing, PasswordPolicy.from_settings(settings.passwords), sessions, audit)
     directory = ClientDirectory(pool, ttl=settings.oauth.client_cache_ttl)
+    registry = ResourceRegistry(pool, interval=settings.oauth.resource_refresh_interval)
     oauth = _oauth_services(
-        tokens, pool, own_keys, signing_keys, hashing, audit, revocations, directory, throttles, metrics
-    )
-    bearer_verifier = TokenVerifier(
+        tokens,
+        registry,
+        pool,
         own_keys,
-        issuer=tokens.issuer,
-        audience=tokens.token_audience,
-        deny_list=deny_list,
-        on_failure=metrics.token_verification_failure,
+        signing_keys,
+        hashing,
+        audit,
+        revocations,
+        directory,
+        throttles,
+        metrics,
     )
+    bearer_verifier = _bearer_verifier(tokens, own_keys, deny_list, metrics)
     accounts = SelfService(
         users,
         registration_enabled=settings.users.registration_enabled,
@@ -221,12 +248,14 @@ def build_services(settings: AuthSettings, *, kek: KeyEncryptionKey | None = Non
         throttles=throttles,
         actors=RequestActors(ClientAddresses(settings.http.trusted_proxies)),
         audit=audit,
-        metadata=ServerMetadata(tokens, settings.keys, signing_keys.keyring),
+        metadata=ServerMetadata(tokens, settings.keys, signing_keys.keyring, registry),
         oauth=oauth,
         userinfo=UserInfoService(users, challenge=bearer_challenge(REALM, "invalid_token")),
         users=users,
         accounts=accounts,
         user_sessions=UserSessions(users, sessions),
-        roles=RoleService(pool, tokens.scopes_supported, audit),
-        clients=ClientService(pool, tokens.scopes_supported, audit, directory),
+        roles=RoleService(pool, audit),
+        clients=ClientService(pool, audit, directory),
+        resource_registry=registry,
+        resource_servers=ResourceServerService(pool, audit, registry),
     )

@@ -127,7 +127,9 @@ class Server:
         self.basic = "Basic " + base64.b64encode(raw.encode()).decode()
 
     def login(self) -> dict[str, Any]:
+        """A token for the auth service's own API (the admin one registers the bench client)."""
         form = {"grant_type": "password", "client_id": "first-party", "username": EMAIL, "password": PASSWORD}
+        form["resource"] = "auth"
         response = httpx.post(self.token_url, data=form, timeout=30)
         response.raise_for_status()
         body: dict[str, Any] = response.json()

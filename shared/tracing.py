@@ -7,7 +7,8 @@ endpoint nothing is imported and nothing wraps the app: the packages are the opt
 extra (``requirements/otel.txt``; images: ``--build-arg REQUIREMENTS=otel.txt``).
 
 W3C ``traceparent`` from the caller is continued; the span is named after Litestar's route
-template (``GET /api/1/customers/{cpf}``), never the raw path, and its trace id is put in
+template (``GET /api/1/customers/{cpf}``), never the raw path (nor is ``url.path`` recorded: a
+path holds personal data, LGPD), and its trace id is put in
 ``shared.logs.trace_id_var`` so every JSON log line of the request carries ``trace_id``. The span
 is opened and closed by ``shared.http.observation.RequestObserver``, the one wrapper that also
 captures the status for the access log and the duration metric.
@@ -82,7 +83,8 @@ class RequestTracing:
         """The request's span, current while it runs; its trace id names the request's log lines."""
         carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in _PROPAGATED}
         method = scope["method"]
-        attributes: dict[str, Any] = {"http.request.method": method, "url.path": scope["path"]}
+        # No ``url.path``: the raw path is client text (a CPF); ``finish`` adds ``http.route``.
+        attributes: dict[str, Any] = {"http.request.method": method}
         with self.tracer.start_as_current_span(
             method, context=self._extract(carrier), kind=self._server, attributes=attributes
         ) as span:

@@ -30,16 +30,28 @@ class Ecosystem:
     auth: ServiceProcess
     customers: ServiceProcess
 
-    def token(self, email: str, password: str, scope: str | None = None) -> str:
-        form = {"grant_type": "password", "client_id": "first-party", "username": email, "password": password}
+    def token(
+        self, email: str, password: str, scope: str | None = None, resources: tuple[str, ...] = ()
+    ) -> str:
+        """Without ``scope`` or ``resources``, a token for the first-party client's default
+        audience: the customer API."""
+        form: dict[str, str | list[str]] = {
+            "grant_type": "password",
+            "client_id": "first-party",
+            "username": email,
+            "password": password,
+        }
         if scope:
             form["scope"] = scope
+        if resources:
+            form["resource"] = list(resources)  # RFC 8707: repeated
         response = httpx.post(self.auth.url + "/oauth/token", data=form, timeout=30)
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 
     def admin_token(self) -> str:
-        return self.token(ADMIN_EMAIL, ADMIN_PASSWORD)
+        """The admin's token for both APIs (auth admin and customers): the tests use one for either."""
+        return self.token(ADMIN_EMAIL, ADMIN_PASSWORD, resources=("auth", "customers"))
 
     def create_user(self, email: str, password: str, roles: list[str]) -> dict[str, Any]:
         response = httpx.post(

@@ -1,4 +1,4 @@
-"""``/api/1/admin/audit-events``: the audit trail, newest first (scope ``users:manage``)."""
+"""``/api/1/admin/audit-events``: the audit trail, newest first (scope ``admin:audit``)."""
 
 from __future__ import annotations
 

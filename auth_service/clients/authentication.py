@@ -2,9 +2,11 @@
 
 Confidential clients authenticate with HTTP Basic (``client_secret_basic``: id and secret each
 form-urlencoded before base64, RFC 6749 section 2.3.1) or with ``client_id`` and ``client_secret``
-in the body (``client_secret_post``) — never both at once. Public clients (no secret, like the
-first-party app) only identify themselves with ``client_id``. Every failure is ``invalid_client``
-without saying whether the client exists.
+in the body (``client_secret_post``) — never both at once, and only with the method they registered
+(RFC 7591 section 2: ``token_endpoint_auth_method``). Public clients (``none``: no secret, like the
+first-party app) only identify themselves with ``client_id``. Every failure is ``invalid_client``;
+only a caller that knows the secret learns that it used the wrong method, so nobody else learns
+whether the client exists.
 """
 
 from __future__ import annotations
@@ -62,9 +64,11 @@ class ClientAuthenticator:
             client_id, secret = _basic_credentials(authorization)
             if form.get("client_id", client_id) != client_id:
                 raise invalid_request("client_id in the body differs from the authenticated client.")
+            method = "client_secret_basic"
         else:
             client_id = form.get("client_id", "")
             secret = form.get("client_secret")
+            method = "none" if secret is None else "client_secret_post"
         if not client_id:
             raise _invalid_client("Client authentication is required.")
         client = await self._clients.get(client_id)
@@ -74,6 +78,10 @@ class ClientAuthenticator:
         if client.secret_digest is not None:
             if secret is None or not digests_match(secret, client.secret_digest):
                 raise _invalid_client()
+            if method != client.token_endpoint_auth_method:
+                raise _invalid_client(
+                    f"This client is registered to authenticate with {client.token_endpoint_auth_method}."
+                )
         elif secret is not None:
             raise _invalid_client()
         elif confidential_only:

@@ -1,4 +1,4 @@
-"""``/api/1/admin/clients``: OAuth client registration (RFC 7591 names), scope ``users:manage``."""
+"""``/api/1/admin/clients``: OAuth client registration (RFC 7591 names), scope ``admin:clients``."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def _writes(clients: ClientService, actors: RequestActors) -> list[HTTPRouteHand
         "/{client_id:str}",
         operation_id="adminUpdateClient",
         responses=ADMIN_BODY_ERRORS,
-        summary="Change name, grant types or scope",
+        summary="Change what the body names: name, grants, scope, auth method, resources",
     )
     async def update_client(
         request: Request[Any, Any, Any], client_id: FromPath[str], data: Annotated[ClientUpdate, Body()]

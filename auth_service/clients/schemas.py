@@ -1,4 +1,10 @@
-"""The clients API's bodies, in RFC 7591 (dynamic client registration) metadata names."""
+"""The clients API's bodies, in RFC 7591 (dynamic client registration) metadata names.
+
+Besides RFC 7591's names: ``resources`` (RFC 8707 resource identifiers the client may ask tokens
+for), ``default_resource`` (the audience when a token request names neither ``resource`` nor
+``scope``) and ``resource_server`` (set when the client is a resource server's own credentials: it
+may introspect the tokens meant for that resource).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,20 @@ __all__ = ["Client", "ClientCreate", "ClientUpdate", "ClientWithSecret"]
 
 GrantType = Literal["password", "refresh_token", "client_credentials"]
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+SecretMethod = Literal["client_secret_basic", "client_secret_post"]
 ClientName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 ScopeText = Annotated[str, msgspec.Meta(max_length=2000, description="Space-separated scopes")]
-ClientId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._~-]{1,100}$")]
+ClientId = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9._~-]{1,100}$",
+        description="Never UUID-shaped: a user's sub is a UUID, a client's sub its client_id",
+    ),
+]
+ResourceId = Annotated[
+    str, msgspec.Meta(pattern=r"^[\x21-\x7e]{1,200}$", description="A registered resource server")
+]
+Resources = Annotated[list[ResourceId], msgspec.Meta(max_length=100)]
 
 
 class Client(msgspec.Struct, frozen=True):
@@ -22,6 +39,9 @@ class Client(msgspec.Struct, frozen=True):
     scope: str
     token_endpoint_auth_method: str
     client_id_issued_at: int
+    resources: list[str]
+    default_resource: str | None
+    resource_server: str | None
 
 
 class ClientWithSecret(msgspec.Struct, frozen=True):
@@ -33,6 +53,9 @@ class ClientWithSecret(msgspec.Struct, frozen=True):
     scope: str
     token_endpoint_auth_method: str
     client_id_issued_at: int
+    resources: list[str]
+    default_resource: str | None
+    resource_server: str | None
     client_secret: str | None = None
     client_secret_expires_at: int = 0
 
@@ -42,10 +65,23 @@ class ClientCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     grant_types: list[GrantType] = msgspec.field(default_factory=lambda: ["client_credentials"])
     scope: ScopeText = ""
     token_endpoint_auth_method: AuthMethod = "client_secret_basic"  # noqa: S105
+    """The only method the client may authenticate with (``none``: a public client, no secret)."""
     client_id: ClientId | None = None
+    resources: Resources | None = None
+    """Default: the resource servers owning its scopes."""
+    default_resource: ResourceId | None = None
+    resource_server: ResourceId | None = None
 
 
 class ClientUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Absent fields stay as they are; ``null`` clears ``default_resource`` or ``resource_server``."""
+
     client_name: ClientName | None = None
     grant_types: list[GrantType] | None = None
     scope: ScopeText | None = None
+    token_endpoint_auth_method: SecretMethod | None = None
+    """Between the two secret methods only: a public client stays public, a confidential one keeps
+    its secret."""
+    resources: Resources | None = None
+    default_resource: ResourceId | msgspec.UnsetType | None = msgspec.UNSET
+    resource_server: ResourceId | msgspec.UnsetType | None = msgspec.UNSET

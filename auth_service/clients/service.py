@@ -1,16 +1,22 @@
-"""Client registration rules: grants and scopes checked, secrets generated here and shown once."""
+"""Client registration rules: grants, scopes and resources checked, secrets generated here and
+shown once, every change audited and told to the ``ClientDirectory`` the OAuth endpoints read.
+
+The checks of what a client may hold, and against whose powers, are in ``registration.py``; they
+run in the transaction that writes, on the row read ``FOR UPDATE``.
+"""
 
 from __future__ import annotations
 
-import secrets
+import msgspec
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.directory import ClientDirectory
-from auth_service.clients.repository import ClientRecord, ClientRepository
+from auth_service.clients.registration import ClientRules, checked_client_id, checked_grants
+from auth_service.clients.repository import ClientFields, ClientRecord, ClientRepository
 from auth_service.clients.schemas import Client, ClientCreate, ClientUpdate, ClientWithSecret
 from auth_service.errors import ClientNotFound, InvalidField, PublicClient
 from auth_service.random_secrets import digest, new_secret
-from shared.db.pool import PostgresPool
+from shared.db.pool import Connection, PostgresPool
 
 __all__ = ["ClientService"]
 
@@ -21,54 +27,44 @@ def to_client(record: ClientRecord) -> Client:
         client_name=record.client_name,
         grant_types=record.grant_types,
         scope=" ".join(record.scopes),
-        token_endpoint_auth_method="client_secret_basic" if record.confidential else "none",
+        token_endpoint_auth_method=record.token_endpoint_auth_method,
         client_id_issued_at=int(record.created_at.timestamp()),
+        resources=record.resources,
+        default_resource=record.default_resource,
+        resource_server=record.resource_server,
     )
 
 
 def _with_secret(record: ClientRecord, secret: str | None) -> ClientWithSecret:
-    client = to_client(record)
-    return ClientWithSecret(
-        client_id=client.client_id,
-        client_name=client.client_name,
-        grant_types=client.grant_types,
-        scope=client.scope,
-        token_endpoint_auth_method=client.token_endpoint_auth_method,
-        client_id_issued_at=client.client_id_issued_at,
-        client_secret=secret,
-    )
+    return ClientWithSecret(**msgspec.structs.asdict(to_client(record)), client_secret=secret)
+
+
+def _audited(fields: ClientFields) -> dict[str, object]:
+    return {
+        "grant_types": fields.grant_types,
+        "scope": " ".join(fields.scopes),
+        "token_endpoint_auth_method": fields.token_endpoint_auth_method,
+        "resources": fields.resources,
+        "default_resource": fields.default_resource,
+        "resource_server": fields.resource_server,
+    }
+
+
+def _changed(before: ClientFields, after: ClientFields) -> dict[str, object]:
+    old = _audited(before)
+    return {name: value for name, value in _audited(after).items() if old[name] != value}
 
 
 class ClientService:
-    __slots__ = ("_audit", "_clients", "_directory", "_pool", "_scopes")
+    __slots__ = ("_audit", "_clients", "_directory", "_pool", "_rules")
 
-    def __init__(
-        self, pool: PostgresPool, scopes_supported: list[str], audit: AuditTrail, directory: ClientDirectory
-    ) -> None:
+    def __init__(self, pool: PostgresPool, audit: AuditTrail, directory: ClientDirectory) -> None:
         """``directory``: what the OAuth endpoints read clients through, told of every change."""
         self._pool = pool
         self._directory = directory
-        self._scopes = frozenset(scopes_supported)
         self._audit = audit
         self._clients = ClientRepository()
-
-    def _checked_scopes(self, scope: str) -> list[str]:
-        scopes = sorted(set(scope.split()))
-        unknown = [s for s in scopes if s not in self._scopes]
-        if unknown:
-            raise InvalidField("scope", f"Unknown scopes: {' '.join(unknown)} (see scopes_supported).")
-        return scopes
-
-    @staticmethod
-    def _checked_grants(grant_types: list[str], confidential: bool) -> list[str]:
-        grants = sorted(set(grant_types))
-        if not grants:
-            raise InvalidField("grant_types", "A client needs at least one grant type.")
-        if "client_credentials" in grants and not confidential:
-            raise InvalidField(
-                "grant_types", "client_credentials needs a confidential client (with a secret)."
-            )
-        return grants
+        self._rules = ClientRules()
 
     async def page(self, after: str | None, limit: int) -> list[Client]:
         async with self._pool.acquire() as conn:
@@ -83,65 +79,87 @@ class ClientService:
 
     async def create(self, data: ClientCreate, actor: Actor) -> ClientWithSecret:
         confidential = data.token_endpoint_auth_method != "none"  # noqa: S105
-        grants = self._checked_grants(list(data.grant_types), confidential)
-        scopes = self._checked_scopes(data.scope)
+        grants = checked_grants(data.grant_types, confidential)
+        client_id = checked_client_id(data.client_id)
         secret = new_secret() if confidential else None
-        client_id = data.client_id or secrets.token_urlsafe(16)
         async with self._pool.acquire() as conn, conn.transaction():
-            record = await self._clients.insert(
-                conn,
-                client_id=client_id,
+            scopes = await self._rules.scopes(conn, data.scope)
+            resources = data.resources
+            if resources is None:
+                resources = await self._rules.default_resources(conn, scopes)
+            fields = ClientFields(
                 client_name=data.client_name,
-                secret_digest=digest(secret) if secret else None,
                 grant_types=grants,
                 scopes=scopes,
+                token_endpoint_auth_method=data.token_endpoint_auth_method,
+                resources=sorted(set(resources)),
+                default_resource=data.default_resource,
+                resource_server=data.resource_server,
             )
+            await self._rules.check(conn, actor, fields, None)
+            record = await self._clients.insert(conn, client_id, digest(secret) if secret else None, fields)
             await self._audit.record(
                 "client.create",
                 actor,
                 target_type="client",
                 target_id=client_id,
-                details={"grant_types": grants, "scope": " ".join(scopes)},
+                details=_audited(fields),
                 conn=conn,
             )
         return _with_secret(record, secret)
 
     async def update(self, client_id: str, data: ClientUpdate, actor: Actor) -> Client:
-        scopes = self._checked_scopes(data.scope) if data.scope is not None else None
         async with self._pool.acquire() as conn, conn.transaction():
-            current = await self._clients.get(conn, client_id)
+            current = await self._clients.get(conn, client_id, for_update=True)
             if current is None:
                 raise ClientNotFound()
-            grants = (
-                self._checked_grants(list(data.grant_types), current.confidential)
-                if data.grant_types is not None
-                else None
-            )
-            record = await self._clients.update(
-                conn, client_id, client_name=data.client_name, grant_types=grants, scopes=scopes
-            )
-            assert record is not None
+            fields = await self._updated(conn, current, data)
+            await self._rules.check(conn, actor, fields, current.fields)
+            record = await self._clients.update(conn, client_id, fields)
             await self._audit.record(
                 "client.update",
                 actor,
                 target_type="client",
                 target_id=client_id,
-                details={
-                    k: v for k, v in {"grant_types": grants, "scope": data.scope}.items() if v is not None
-                },
+                details=_changed(current.fields, fields),
                 conn=conn,
             )
         self._directory.forget(client_id)  # after the commit: a read from now on sees the change
         return to_client(record)
 
+    async def _updated(self, conn: Connection, current: ClientRecord, data: ClientUpdate) -> ClientFields:
+        """The client as ``data`` leaves it: absent fields as they are."""
+        method = data.token_endpoint_auth_method or current.token_endpoint_auth_method
+        if not current.confidential and method != "none":
+            raise InvalidField("token_endpoint_auth_method", "A public client has no secret to send.")
+        return ClientFields(
+            client_name=data.client_name or current.client_name,
+            grant_types=(
+                current.grant_types
+                if data.grant_types is None
+                else checked_grants(data.grant_types, current.confidential)
+            ),
+            scopes=current.scopes if data.scope is None else await self._rules.scopes(conn, data.scope),
+            token_endpoint_auth_method=method,
+            resources=current.resources if data.resources is None else sorted(set(data.resources)),
+            default_resource=(
+                current.default_resource if data.default_resource is msgspec.UNSET else data.default_resource
+            ),
+            resource_server=(
+                current.resource_server if data.resource_server is msgspec.UNSET else data.resource_server
+            ),
+        )
+
     async def rotate_secret(self, client_id: str, actor: Actor) -> ClientWithSecret:
+        """The new secret hands over all the client holds: the actor must hold all of it too."""
         secret = new_secret()
         async with self._pool.acquire() as conn, conn.transaction():
-            record = await self._clients.get(conn, client_id)
+            record = await self._clients.get(conn, client_id, for_update=True)
             if record is None:
                 raise ClientNotFound()
             if not record.confidential:
                 raise PublicClient()
+            await self._rules.require_all(conn, actor, record)
             await self._clients.set_secret(conn, client_id, digest(secret))
             await self._audit.record(
                 "client.secret_rotate", actor, target_type="client", target_id=client_id, conn=conn

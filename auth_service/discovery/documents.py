@@ -1,8 +1,10 @@
 """The authorization server metadata (RFC 8414), also served as OpenID Connect discovery.
 
-Encoded once and re-encoded only when the published keys change: the signing algorithms it lists
-are those of every published key (after ``AUTH_SIGNING_ALG`` changes, the old algorithm's key is
-still published, and still verifies, until it leaves the JWKS).
+Encoded once and re-encoded only when the published keys or the registered resource servers
+change: the signing algorithms it lists are those of every published key (after
+``AUTH_SIGNING_ALG`` changes, the old algorithm's key is still published, and still verifies,
+until it leaves the JWKS), and ``scopes_supported`` is every scope a registered resource server
+owns. It claims only what is implemented: no ID token exists yet, so no ID token algorithms.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import msgspec
 
 from auth_service.keys.keyring import Keyring
+from auth_service.resources.registry import ResourceRegistry
 from auth_service.settings import KeySettings, TokenSettings
 
 __all__ = ["CachedDocument", "ServerMetadata", "server_metadata"]
@@ -31,7 +34,7 @@ class CachedDocument(msgspec.Struct, frozen=True):
         return cls(body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
-def server_metadata(tokens: TokenSettings, algorithms: list[str]) -> dict[str, Any]:
+def server_metadata(tokens: TokenSettings, algorithms: list[str], scopes: list[str]) -> dict[str, Any]:
     base = tokens.issuer
     return {
         "issuer": base,
@@ -42,12 +45,11 @@ def server_metadata(tokens: TokenSettings, algorithms: list[str]) -> dict[str, A
         "jwks_uri": f"{base}/.well-known/jwks.json",
         "grant_types_supported": GRANT_TYPES,
         "response_types_supported": [],
-        "scopes_supported": tokens.scopes_supported,
+        "scopes_supported": scopes,
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": algorithms,
         "access_token_signing_alg_values_supported": algorithms,
         "claims_supported": [
             "sub",
@@ -67,19 +69,22 @@ def server_metadata(tokens: TokenSettings, algorithms: list[str]) -> dict[str, A
 
 
 class ServerMetadata:
-    __slots__ = ("_cached", "_keyring", "_signing_alg", "_tokens", "_version")
+    __slots__ = ("_cached", "_keyring", "_registry", "_signing_alg", "_tokens", "_version")
 
-    def __init__(self, tokens: TokenSettings, keys: KeySettings, keyring: Keyring) -> None:
+    def __init__(
+        self, tokens: TokenSettings, keys: KeySettings, keyring: Keyring, registry: ResourceRegistry
+    ) -> None:
         self._tokens = tokens
         self._signing_alg = keys.signing_alg
         self._keyring = keyring
-        self._version = ""
-        self._cached = CachedDocument.of(server_metadata(tokens, [keys.signing_alg]))
+        self._registry = registry
+        self._version: tuple[str, int] | None = None
+        self._cached = CachedDocument.of(server_metadata(tokens, [keys.signing_alg], registry.scopes))
 
     def document(self) -> CachedDocument:
-        version = self._keyring.jwks.etag
+        version = (self._keyring.jwks.etag, self._registry.version)
         if version != self._version:
             algorithms = sorted({row.alg for row in self._keyring.rows} | {self._signing_alg})
-            self._cached = CachedDocument.of(server_metadata(self._tokens, algorithms))
+            self._cached = CachedDocument.of(server_metadata(self._tokens, algorithms, self._registry.scopes))
             self._version = version
         return self._cached

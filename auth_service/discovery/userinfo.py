@@ -16,7 +16,9 @@ from shared.errors import DomainError
 __all__ = ["TokenUserInactive", "UserInfo", "UserInfoService"]
 
 
-class UserInfo(msgspec.Struct):
+class UserInfo(msgspec.Struct, omit_defaults=True):
+    """Absent claims are left out, never ``null`` (OpenID Connect Core section 5.3.2)."""
+
     sub: str
     client_id: str
     scope: str

@@ -1,4 +1,4 @@
-"""``/api/1/admin/keys``: the signing keys' states, and rotation on demand (scope ``users:manage``)."""
+"""``/api/1/admin/keys``: the signing keys' states, and rotation on demand (scope ``admin:keys``)."""
 
 from __future__ import annotations
 

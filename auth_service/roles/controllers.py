@@ -1,4 +1,4 @@
-"""``/api/1/admin/roles``: role CRUD (scope ``users:manage``); assignment lives under users."""
+"""``/api/1/admin/roles``: role CRUD (scope ``admin:roles``); assignment lives under users."""
 
 from __future__ import annotations
 
@@ -22,7 +22,12 @@ def admin_roles_router(roles: RoleService, actors: RequestActors) -> Router:
     async def list_roles() -> list[Role]:
         return await roles.all()
 
-    @post("/", operation_id="adminCreateRole", responses=ADMIN_BODY_ERRORS, summary="Create a role")
+    @post(
+        "/",
+        operation_id="adminCreateRole",
+        responses=ADMIN_BODY_ERRORS,
+        summary="Create a role (only scopes you hold)",
+    )
     async def create_role(request: Request[Any, Any, Any], data: Annotated[RoleCreate, Body()]) -> Role:
         return await roles.create(data, actors.of(request))
 

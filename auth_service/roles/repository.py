@@ -32,6 +32,11 @@ ON CONFLICT DO NOTHING
 """
 _UNASSIGN = "DELETE FROM user_roles WHERE user_id = $1 AND role_id = (SELECT id FROM roles WHERE name = $2)"
 _HOLDERS = "SELECT count(*) FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.name = $1"
+_SCOPES_OF = "SELECT DISTINCT s FROM roles r CROSS JOIN unnest(r.scopes) AS s WHERE r.name = ANY($1::text[])"
+_RESTORE = """
+INSERT INTO roles (name, description, scopes) VALUES ($1, $2, $3)
+ON CONFLICT (name) DO UPDATE SET scopes = EXCLUDED.scopes, updated_at = now()
+"""
 
 
 def _role(row: asyncpg.Record | None) -> Role | None:
@@ -88,3 +93,11 @@ class RoleRepository:
 
     async def holders(self, conn: asyncpg.Connection, name: str) -> int:
         return int(await conn.fetchval(_HOLDERS, name))
+
+    async def scopes_of(self, conn: asyncpg.Connection, names: list[str]) -> set[str]:
+        """Every scope the roles ``names`` grant together."""
+        return {r[0] for r in await conn.fetch(_SCOPES_OF, names)}
+
+    async def restore(self, conn: asyncpg.Connection, name: str, description: str, scopes: list[str]) -> None:
+        """Role ``name`` with exactly ``scopes``: created if missing (its description kept if not)."""
+        await conn.execute(_RESTORE, name, description, scopes)

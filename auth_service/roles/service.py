@@ -1,43 +1,37 @@
-"""Role rules: scopes must be ones this server knows; names are unique; changes are audited."""
+"""Role rules: scopes a resource server owns, granted only by who holds them; changes are audited.
+
+Bounded powers: creating a role, widening one or assigning one hands out its scopes, so the actor
+must hold each scope it adds (``PowersService``, read in the same transaction as the change).
+Changing or deleting a role and unassigning one may leave nobody able to administer everything:
+those run under the last-admin rule (``LastAdminRule.guard``).
+"""
 
 from __future__ import annotations
 
 from uuid import UUID
 
 from auth_service.audit.service import Actor, AuditTrail
-from auth_service.errors import (
-    InvalidField,
-    LastAdmin,
-    RoleAssignmentNotFound,
-    RoleInUse,
-    RoleNotFound,
-    UserNotFound,
-)
+from auth_service.errors import RoleAssignmentNotFound, RoleInUse, RoleNotFound, UserNotFound
+from auth_service.powers.service import PowersService
 from auth_service.roles.repository import RoleRepository
 from auth_service.roles.schemas import Role, RoleCreate, RoleUpdate
+from auth_service.users.administrators import LastAdminRule
 from auth_service.users.repository import UserRepository
 from shared.db.pool import PostgresPool
 
 __all__ = ["RoleService"]
 
-MANAGE = "users:manage"
-
 
 class RoleService:
-    __slots__ = ("_audit", "_pool", "_roles", "_scopes", "_users")
+    __slots__ = ("_admins", "_audit", "_pool", "_powers", "_roles", "_users")
 
-    def __init__(self, pool: PostgresPool, scopes_supported: list[str], audit: AuditTrail) -> None:
+    def __init__(self, pool: PostgresPool, audit: AuditTrail) -> None:
         self._pool = pool
-        self._scopes = frozenset(scopes_supported)
         self._audit = audit
         self._roles = RoleRepository()
         self._users = UserRepository()
-
-    def _checked_scopes(self, scopes: list[str]) -> list[str]:
-        unknown = sorted(set(scopes) - self._scopes)
-        if unknown:
-            raise InvalidField("scopes", f"Unknown scopes: {' '.join(unknown)} (see scopes_supported).")
-        return sorted(set(scopes))
+        self._powers = PowersService()
+        self._admins = LastAdminRule()
 
     async def all(self) -> list[Role]:
         async with self._pool.acquire() as conn:
@@ -51,8 +45,10 @@ class RoleService:
         return role
 
     async def create(self, data: RoleCreate, actor: Actor) -> Role:
-        scopes = self._checked_scopes(data.scopes)
         async with self._pool.acquire() as conn, conn.transaction():
+            scopes = await self._powers.known_scopes(conn, data.scopes, "scopes")
+            await self._powers.lock_administration(conn)
+            (await self._powers.of(conn, actor)).require_scopes(scopes, "scopes")
             role = await self._roles.insert(conn, data.name, data.description, scopes)
             await self._audit.record(
                 "role.create",
@@ -65,13 +61,23 @@ class RoleService:
         return role
 
     async def update(self, name: str, data: RoleUpdate, actor: Actor) -> Role:
-        scopes = self._checked_scopes(data.scopes) if data.scopes is not None else None
+        """Only scopes the role gains must be the actor's: narrowing a role grants nothing."""
         async with self._pool.acquire() as conn, conn.transaction():
+            guard = await self._admins.guard(conn)
+            current = await self._roles.get(conn, name)
+            if current is None:
+                raise RoleNotFound()
+            scopes = None
+            if data.scopes is not None:
+                scopes = await self._powers.known_scopes(conn, data.scopes, "scopes")
+                added = set(scopes) - set(current.scopes)
+                (await self._powers.of(conn, actor)).require_scopes(added, "scopes")
             role = await self._roles.update(
                 conn, name, new_name=data.name, description=data.description, scopes=scopes
             )
             if role is None:
                 raise RoleNotFound()
+            await guard.check()
             await self._audit.record(
                 "role.update",
                 actor,
@@ -84,18 +90,24 @@ class RoleService:
 
     async def delete(self, name: str, actor: Actor) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
+            guard = await self._admins.guard(conn)
             if await self._roles.holders(conn, name):
                 raise RoleInUse()
             if not await self._roles.delete(conn, name):
                 raise RoleNotFound()
+            await guard.check()
             await self._audit.record("role.delete", actor, target_type="role", target_id=name, conn=conn)
 
     async def assign(self, user_id: UUID, name: str, actor: Actor) -> None:
+        """The actor must hold every scope of the role (assigning oneself ``admin`` is refused)."""
         async with self._pool.acquire() as conn, conn.transaction():
+            await self._powers.lock_administration(conn)
             if await self._users.by_id(conn, user_id) is None:
                 raise UserNotFound()
-            if await self._roles.get(conn, name) is None:
+            role = await self._roles.get(conn, name)
+            if role is None:
                 raise RoleNotFound()
+            (await self._powers.of(conn, actor)).require_scopes(role.scopes, "role")
             await self._roles.assign(conn, user_id, name)
             await self._audit.record(
                 "role.assign",
@@ -108,23 +120,13 @@ class RoleService:
 
     async def unassign(self, user_id: UUID, name: str, actor: Actor) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
+            guard = await self._admins.guard(conn)
             user = await self._users.by_id(conn, user_id)
             if user is None:
                 raise UserNotFound()
-            if name not in user.roles:
+            if not await self._roles.unassign(conn, user_id, name):
                 raise RoleAssignmentNotFound()
-            remaining = await self._roles.all(conn)
-            keeps_manage = any(
-                MANAGE in r.scopes for r in remaining if r.name in user.roles and r.name != name
-            )
-            if (
-                user.active
-                and MANAGE in user.scopes
-                and not keeps_manage
-                and await self._users.other_active_managers(conn, user_id) == 0
-            ):
-                raise LastAdmin()
-            await self._roles.unassign(conn, user_id, name)
+            await guard.check()
             await self._audit.record(
                 "role.unassign",
                 actor,

@@ -1,4 +1,9 @@
-"""RFC 9068 access tokens: the claims, signed by the keyring's active key."""
+"""RFC 9068 access tokens: the claims, signed by the keyring's active key.
+
+``aud`` and the lifetime come from the token's audience (``tokens/audience.py``); claims with
+nothing to say are left out (no ``"roles": []``: RFC 9068 validators read an empty array as a
+claim present and wrong).
+"""
 
 from __future__ import annotations
 
@@ -21,50 +26,52 @@ class AccessToken(msgspec.Struct, frozen=True):
 
 
 class AccessTokenIssuer:
-    __slots__ = ("_audience", "_issuer", "_keyring", "_ttl")
+    __slots__ = ("_issuer", "_keyring")
 
-    def __init__(self, keyring: Keyring, *, issuer: str, audience: str, ttl: int) -> None:
+    def __init__(self, keyring: Keyring, *, issuer: str) -> None:
         self._keyring = keyring
         self._issuer = issuer
-        self._audience = audience
-        self._ttl = ttl
 
     def ensure_ready(self) -> None:
         """Raise ``NoSigningKey`` before a grant changes state it could not answer for."""
         _ = self._keyring.signer
 
-    def new_jti(self) -> tuple[str, int]:
-        """A fresh ``jti`` and the ``exp`` a token issued now gets (known before signing, so the
-        refresh-token row can record them in the same statement that creates it)."""
-        return secrets.token_urlsafe(16), int(time.time()) + self._ttl
+    def new_jti(self, ttl: int) -> tuple[str, int]:
+        """A fresh ``jti`` and the ``exp`` a token living ``ttl`` seconds from now gets (known before
+        signing, so the refresh-token row can record them in the same statement that creates it)."""
+        return secrets.token_urlsafe(16), int(time.time()) + ttl
 
     def issue(
         self,
         *,
         sub: str,
         client_id: str,
+        aud: str | list[str],
         scopes: list[str],
         roles: list[str],
         jti: str,
         exp: int,
+        ttl: int,
         email: str | None = None,
         sid: str | None = None,
     ) -> AccessToken:
-        now = exp - self._ttl
+        """``ttl``: the lifetime ``exp`` was computed with (``iat`` = ``exp - ttl``)."""
+        now = exp - ttl
         claims: dict[str, Any] = {
             "iss": self._issuer,
             "sub": sub,
-            "aud": self._audience,
+            "aud": aud,
             "exp": exp,
             "iat": now,
             "nbf": now,
             "jti": jti,
             "client_id": client_id,
             "scope": " ".join(scopes),
-            "roles": roles,
         }
+        if roles:
+            claims["roles"] = roles
         if email is not None:
             claims["email"] = email
         if sid is not None:
             claims["sid"] = sid
-        return AccessToken(token=self._keyring.signer.sign(claims), jti=jti, exp=exp, expires_in=self._ttl)
+        return AccessToken(token=self._keyring.signer.sign(claims), jti=jti, exp=exp, expires_in=ttl)

@@ -67,6 +67,7 @@ _TOKEN_ROUTE: dict[str, Any] = {
             "password": "password grant",
             "refresh_token": "refresh_token grant",
             "scope": "Space-separated scopes, at most those allowed",
+            "resource": "RFC 8707: a resource server's identifier the token is for (may repeat)",
             **_CLIENT_FIELDS,
         },
         ["grant_type"],

@@ -17,8 +17,8 @@ __all__ = ["Family", "FamilyRepository", "PresentedToken", "RevokedAccess", "Rot
 
 _CREATE = """
 WITH family AS (
-    INSERT INTO refresh_families (id, user_id, client_id, scope, expires_at, source_ip)
-    VALUES ($10, $1, $2, $3, now() + make_interval(secs => $4), $5::inet)
+    INSERT INTO refresh_families (id, user_id, client_id, scope, resources, expires_at, source_ip)
+    VALUES ($10, $1, $2, $3, $11, now() + make_interval(secs => $4), $5::inet)
     RETURNING id, expires_at
 )
 INSERT INTO refresh_tokens (digest, family_id, expires_at, access_jti, access_expires_at)
@@ -33,7 +33,9 @@ WITH claimed AS (
       AND f.id = t.family_id AND f.revoked_at IS NULL AND f.expires_at > now() AND f.client_id = $2
       AND u.id = f.user_id AND u.status = 'active'
       AND string_to_array(f.scope, ' ') @> $7::text[]
-    RETURNING t.family_id, f.scope, f.expires_at AS family_expires_at, u.id AS user_id, u.email::text AS email
+      AND f.resources @> $8::text[] AND ($9::text[] IS NULL OR f.resources <@ $9::text[])
+    RETURNING t.family_id, f.scope, f.resources, f.expires_at AS family_expires_at, u.id AS user_id,
+              u.email::text AS email
 ), issued AS (
     INSERT INTO refresh_tokens (digest, family_id, expires_at, access_jti, access_expires_at)
     SELECT $3, family_id, least(now() + make_interval(secs => $4), family_expires_at), $5, to_timestamp($6)
@@ -41,7 +43,7 @@ WITH claimed AS (
 ), touched AS (
     UPDATE refresh_families SET last_used_at = now() WHERE id IN (SELECT family_id FROM claimed)
 )
-SELECT c.family_id, c.scope, c.user_id, c.email,
+SELECT c.family_id, c.scope, c.resources, c.user_id, c.email,
        ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
              WHERE ur.user_id = c.user_id ORDER BY r.name) AS roles,
        ARRAY(SELECT DISTINCT s FROM user_roles ur JOIN roles r ON r.id = ur.role_id
@@ -49,7 +51,7 @@ SELECT c.family_id, c.scope, c.user_id, c.email,
 FROM claimed c
 """
 _INSPECT = """
-SELECT t.family_id, f.user_id, u.email::text AS email, f.client_id, f.scope,
+SELECT t.family_id, f.user_id, u.email::text AS email, f.client_id, f.scope, f.resources,
        t.used_at IS NOT NULL AS used,
        (t.expires_at <= now() OR f.expires_at <= now()) AS expired,
        f.revoked_at IS NOT NULL AS revoked,
@@ -89,6 +91,9 @@ _GET = f"SELECT {_FAMILY_COLUMNS} FROM refresh_families WHERE id = $1"  # noqa: 
 class Rotated(msgspec.Struct, frozen=True):
     family_id: UUID
     scope: str
+    """The grant: what the login was given (a refresh narrows within it)."""
+    resources: list[str]
+    """The first token's audience: a refresh naming no ``resource`` gets it again."""
     user_id: UUID
     email: str
     roles: list[str]
@@ -103,6 +108,7 @@ class PresentedToken(msgspec.Struct, frozen=True):
     email: str
     client_id: str
     scope: str
+    resources: list[str]
     used: bool
     expired: bool
     revoked: bool
@@ -150,6 +156,7 @@ class FamilyRepository:
         user_id: UUID,
         client_id: str,
         scope: str,
+        resources: list[str],
         family_ttl: int,
         source_ip: str | None,
         token_digest: bytes,
@@ -169,6 +176,7 @@ class FamilyRepository:
             access_jti,
             access_exp,
             family_id,
+            resources,
         )
         return created
 
@@ -183,9 +191,22 @@ class FamilyRepository:
         access_jti: str,
         access_exp: int,
         within_scopes: list[str],
+        within_resources: list[str],
+        allowed_resources: list[str] | None,
     ) -> Rotated | None:
+        """Claims ``presented`` only if its family was granted ``within_scopes``, targets
+        ``within_resources`` and (unless ``None``) targets nothing beyond ``allowed_resources``."""
         row = await conn.fetchrow(
-            _ROTATE, presented, client_id, successor, token_ttl, access_jti, access_exp, within_scopes
+            _ROTATE,
+            presented,
+            client_id,
+            successor,
+            token_ttl,
+            access_jti,
+            access_exp,
+            within_scopes,
+            within_resources,
+            allowed_resources,
         )
         return None if row is None else Rotated(**dict(row))
 

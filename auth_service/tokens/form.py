@@ -1,7 +1,9 @@
 """Reading an OAuth request body: ``application/x-www-form-urlencoded``, every parameter at most once.
 
 RFC 6749 section 3.2: parameters sent without a value are treated as omitted, and request and
-response parameters must not be included more than once (``invalid_request``). How many
+response parameters must not be included more than once (``invalid_request``). The one exception
+is ``resource`` (RFC 8707 section 2), which may repeat: its values are joined with spaces (no
+resource identifier holds one). How many
 parameters and how long each may be are settings (``AUTH_OAUTH_MAX_PARAMS``,
 ``AUTH_OAUTH_MAX_PARAM_CHARS``): no legitimate request comes near them, and a token, username or
 password longer than that is refused before any lookup or hashing. So is a NUL character
@@ -12,11 +14,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from auth_service.tokens.errors import invalid_request
+from auth_service.tokens.errors import OAuthError, invalid_request
 
-__all__ = ["FORM", "parse_form"]
+__all__ = ["FORM", "REPEATABLE", "parse_form"]
 
 FORM = "application/x-www-form-urlencoded"
+REPEATABLE = frozenset({"resource"})
 
 
 def parse_form(
@@ -38,6 +41,11 @@ def parse_form(
             raise invalid_request(f"A parameter is longer than {max_chars} characters.")
         if "\x00" in name or "\x00" in value:  # no identifier, secret or token holds one; PostgreSQL can't
             raise invalid_request("A parameter contains a NUL character.")
+        if name in REPEATABLE:
+            if " " in value:
+                raise OAuthError("invalid_target", f"A {name} holds no space.")
+            form[name] = f"{form.get(name, '')} {value}".strip()
+            continue
         if name in form:
             raise invalid_request(f"The parameter {name} is repeated.")
         form[name] = value

@@ -3,6 +3,8 @@
 Grant type known (``unsupported_grant_type``), client authenticated (``invalid_client``), grant
 allowed for that client (``unauthorized_client``), then the grant's own parameters. One grant per
 module (``password_grant``, ``refresh_grant``); client_credentials is short enough to live here.
+Each grant resolves the token's audience (``audience.py``, RFC 8707) from ``resource``, ``scope``
+or the client's default.
 Refusals from elsewhere (no signing key loaded, a login throttled) become the RFC 6749 errors the
 token endpoint answers with.
 """
@@ -20,6 +22,7 @@ from auth_service.passwords.hashing import PasswordHashing
 from auth_service.settings import TokenSettings
 from auth_service.throttling.errors import ThrottleRefusal
 from auth_service.tokens.access import AccessTokenIssuer
+from auth_service.tokens.audience import AudienceResolver, parse_resources
 from auth_service.tokens.errors import OAuthError, TemporarilyUnavailable, invalid_request, refused
 from auth_service.tokens.login_guard import LoginGuard, NoLoginGuard
 from auth_service.tokens.password_grant import PasswordGrant
@@ -35,7 +38,7 @@ Grant = Callable[[ClientRecord, dict[str, str], Actor], Awaitable[TokenResponse]
 
 
 class TokenService:
-    __slots__ = ("_clients", "_grants", "_issuer")
+    __slots__ = ("_audiences", "_clients", "_grants", "_issuer")
 
     def __init__(
         self,
@@ -43,6 +46,7 @@ class TokenService:
         settings: TokenSettings,
         hashing: PasswordHashing,
         issuer: AccessTokenIssuer,
+        audiences: AudienceResolver,
         audit: AuditTrail,
         revocations: AccessRevocations,
         clients: ClientDirectory,
@@ -51,11 +55,14 @@ class TokenService:
         on_login_failure: Callable[[str], None] | None = None,
     ) -> None:
         self._issuer = issuer
+        self._audiences = audiences
         self._clients = ClientAuthenticator(clients)
         guard = login_guard or NoLoginGuard()
         self._grants: dict[str, Grant] = {
-            "password": PasswordGrant(pool, settings, hashing, issuer, audit, guard, on_login_failure),
-            "refresh_token": RefreshTokenGrant(pool, settings, issuer, audit, revocations),
+            "password": PasswordGrant(
+                pool, settings, hashing, issuer, audiences, audit, guard, on_login_failure
+            ),
+            "refresh_token": RefreshTokenGrant(pool, settings, issuer, audiences, audit, revocations),
             "client_credentials": self._client_credentials,
         }
 
@@ -83,11 +90,23 @@ class TokenService:
     ) -> TokenResponse:
         if not client.confidential:
             raise OAuthError("unauthorized_client", "Only confidential clients may use client_credentials.")
-        scopes = grant_scopes(parse_scope(form.get("scope")), client.scopes)
-        jti, exp = self._issuer.new_jti()
+        requested = parse_scope(form.get("scope"))
+        audience = self._audiences.resolve(client, parse_resources(form.get("resource")), requested)
+        scopes = audience.token_scopes(grant_scopes(requested, client.scopes), requested)
+        jti, exp = self._issuer.new_jti(audience.ttl)
         access = self._issuer.issue(
-            sub=client.client_id, client_id=client.client_id, scopes=scopes, roles=[], jti=jti, exp=exp
+            sub=client.client_id,
+            client_id=client.client_id,
+            aud=audience.aud,
+            scopes=scopes,
+            roles=[],
+            jti=jti,
+            exp=exp,
+            ttl=audience.ttl,
         )
         return TokenResponse(
-            access_token=access.token, token_type=BEARER, expires_in=access.expires_in, scope=" ".join(scopes)
+            access_token=access.token,
+            token_type=BEARER,
+            expires_in=access.expires_in,
+            scope=TokenResponse.scope_of(scopes),
         )

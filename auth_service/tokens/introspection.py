@@ -1,20 +1,27 @@
-"""Token introspection (RFC 7662), for confidential clients only.
+"""Token introspection (RFC 7662), for confidential clients only, each seeing only its own tokens.
 
-An access token is active while its signature and claims verify and its ``jti`` is not on the
-deny-list; a refresh token while its family is live. Anything else is ``{"active": false}``, never
-an error. Introspections are counted per authenticated client (``AUTH_INTROSPECTION_LIMIT``).
+An access token is active while its signature and claims verify, its ``jti`` is not on the
+deny-list, and the caller may see it: it was issued to the caller, or the caller is the resource
+server it is meant for (``resource_server`` in its ``aud``, see ``presented.meant_for``). A refresh
+token is active while its family is live and only for the client it was issued to, so nobody can
+test a stolen refresh token here (nor does asking touch the family: no reuse detection trips).
+Anything else is ``{"active": false}``, never an error, so the answer does not tell a token that
+exists from one that does not. ``token_type`` is ``Bearer`` for access tokens and absent for
+refresh tokens (RFC 7662 section 2.2 means an RFC 6749 access-token type). Introspections are
+counted per authenticated client (``AUTH_INTROSPECTION_LIMIT``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from auth_service.clients.repository import ClientRecord
 from auth_service.random_secrets import digest
 from auth_service.throttling.errors import ThrottleRefusal
 from auth_service.throttling.window import SlidingWindowLimiter
 from auth_service.tokens.errors import TemporarilyUnavailable, refused
-from auth_service.tokens.families import FamilyRepository
-from auth_service.tokens.presented import PresentedTokens, looks_like_jwt
+from auth_service.tokens.families import FamilyRepository, PresentedToken
+from auth_service.tokens.presented import PresentedTokens, looks_like_jwt, meant_for
 from auth_service.tokens.revocations import AccessRevocations, DenyListUnavailable
 from shared.auth.claims import AccessClaims
 from shared.db.pool import PostgresPool
@@ -37,13 +44,26 @@ def _access_answer(claims: AccessClaims) -> dict[str, Any]:
         "exp": claims.exp,
         "iat": claims.iat,
         "jti": claims.jti,
-        "roles": claims.roles,
     }
+    if claims.roles:
+        answer["roles"] = claims.roles
     if claims.nbf is not None:
         answer["nbf"] = claims.nbf
     if claims.email is not None:
         answer["username"] = claims.email
     return answer
+
+
+def _refresh_answer(presented: PresentedToken) -> dict[str, Any]:
+    return {
+        "active": True,
+        "scope": presented.scope,
+        "client_id": presented.client_id,
+        "sub": str(presented.user_id),
+        "username": presented.email,
+        "exp": presented.expires_at,
+        "iat": presented.issued_at,
+    }
 
 
 class TokenIntrospection:
@@ -73,25 +93,16 @@ class TokenIntrospection:
             except ThrottleRefusal as refusal:
                 raise refused(refusal) from None
         if looks_like_jwt(token):
-            return await self._access(token)
+            return await self._access(token, client)
         async with self._pool.acquire() as conn:
             presented = await self._families.inspect(conn, digest(token))
-        if presented is None or not presented.active:
+        if presented is None or not presented.active or presented.client_id != client.client_id:
             return INACTIVE
-        return {
-            "active": True,
-            "token_type": "refresh_token",
-            "scope": presented.scope,
-            "client_id": presented.client_id,
-            "sub": str(presented.user_id),
-            "username": presented.email,
-            "exp": presented.expires_at,
-            "iat": presented.issued_at,
-        }
+        return _refresh_answer(presented)
 
-    async def _access(self, token: str) -> dict[str, Any]:
+    async def _access(self, token: str, client: ClientRecord) -> dict[str, Any]:
         claims = await self._presented.access_claims(token)
-        if claims is None:
+        if claims is None or not meant_for(claims, client):
             return INACTIVE
         try:
             denied = await self._revocations.is_denied(claims.jti)

@@ -3,7 +3,10 @@
 Unknown account, wrong password and disabled account answer the same ``invalid_grant`` after the
 same argon2 work (a dummy hash stands in for a missing account), so accounts cannot be enumerated;
 the audit trail and the failure metric keep the real reason. A success starts a refresh-token
-family and re-hashes the password when the argon2 parameters changed.
+family (the session: its ``scope`` is the grant, its ``resources`` the first token's audience) and
+re-hashes the password when the argon2 parameters changed. The refresh token is answered only to
+a client allowed the ``refresh_token`` grant; the family exists either way, so the session can be
+listed and ended like any other.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from auth_service.passwords.hashing import PasswordHashing, normalise_password
 from auth_service.random_secrets import digest, new_secret
 from auth_service.settings import TokenSettings
 from auth_service.tokens.access import AccessTokenIssuer
+from auth_service.tokens.audience import Audience, AudienceResolver, parse_resources
 from auth_service.tokens.errors import invalid_grant, invalid_request
 from auth_service.tokens.families import FamilyRepository
 from auth_service.tokens.login_guard import LoginGuard
@@ -36,6 +40,7 @@ BAD_CREDENTIALS = "The email or password is incorrect."
 
 class PasswordGrant:
     __slots__ = (
+        "_audiences",
         "_audit",
         "_families",
         "_guard",
@@ -53,6 +58,7 @@ class PasswordGrant:
         settings: TokenSettings,
         hashing: PasswordHashing,
         issuer: AccessTokenIssuer,
+        audiences: AudienceResolver,
         audit: AuditTrail,
         guard: LoginGuard,
         on_login_failure: Callable[[str], None] | None,
@@ -61,6 +67,7 @@ class PasswordGrant:
         self._settings = settings
         self._hashing = hashing
         self._issuer = issuer
+        self._audiences = audiences
         self._audit = audit
         self._guard = guard
         self._on_login_failure = on_login_failure
@@ -72,6 +79,7 @@ class PasswordGrant:
         if username is None or password is None:
             raise invalid_request("The username and password parameters are required.")
         requested = parse_scope(form.get("scope"))
+        audience = self._audiences.resolve(client, parse_resources(form.get("resource")), requested)
         if len(password) > MAX_LOGIN_PASSWORD_CHARS:
             raise invalid_grant(BAD_CREDENTIALS)
         attempt = await self._guard.before_attempt(username, actor.source_ip)
@@ -93,8 +101,10 @@ class PasswordGrant:
                 details={"reason": reason, "username": username[:320]},
             )
             raise invalid_grant(BAD_CREDENTIALS)
-        scopes = grant_scopes(requested, user.scopes, client.scopes)
-        response = await self._start_family(client, user, scopes, actor)
+        grant = grant_scopes(requested, user.scopes, client.scopes)
+        response = await self._start_family(
+            client, user, grant, audience.token_scopes(grant, requested), audience, actor
+        )
         if self._hashing.needs_rehash(user.password_hash):
             new_hash = await self._hashing.hash(password)
             async with self._pool.acquire() as conn:
@@ -110,17 +120,25 @@ class PasswordGrant:
             return await self._users.by_email(conn, email)
 
     async def _start_family(
-        self, client: ClientRecord, user: UserRecord, scopes: list[str], actor: Actor
+        self,
+        client: ClientRecord,
+        user: UserRecord,
+        grant: list[str],
+        scopes: list[str],
+        audience: Audience,
+        actor: Actor,
     ) -> TokenResponse:
-        jti, exp = self._issuer.new_jti()
+        jti, exp = self._issuer.new_jti(audience.ttl)
         family_id = uuid.uuid4()
         access = self._issuer.issue(
             sub=str(user.id),
             client_id=client.client_id,
+            aud=audience.aud,
             scopes=scopes,
             roles=user.roles,
             jti=jti,
             exp=exp,
+            ttl=audience.ttl,
             email=user.email,
             sid=str(family_id),
         )
@@ -131,7 +149,8 @@ class PasswordGrant:
                 family_id=family_id,
                 user_id=user.id,
                 client_id=client.client_id,
-                scope=" ".join(scopes),
+                scope=" ".join(grant),
+                resources=audience.resources,
                 family_ttl=self._settings.refresh_family_ttl,
                 source_ip=actor.source_ip,
                 token_digest=digest(refresh),
@@ -152,6 +171,6 @@ class PasswordGrant:
             access_token=access.token,
             token_type=BEARER,
             expires_in=access.expires_in,
-            scope=" ".join(scopes),
-            refresh_token=refresh,
+            scope=TokenResponse.scope_of(scopes),
+            refresh_token=refresh if "refresh_token" in client.grant_types else None,
         )

@@ -2,7 +2,12 @@
 the token it presents.
 
 Access tokens are JWTs (three dot-separated segments); refresh tokens are opaque, so the token's
-shape says which it is and ``token_type_hint`` is not needed.
+shape says which it is and ``token_type_hint`` is not needed. Any string is a token here: whatever
+does not verify is simply no token of ours (``None``), never an error.
+
+Who may see a token (RFC 7662 section 4 leaves it to the server): an access token is shown to the
+client it was issued to and to the resource server it is meant for (the client registered with
+``resource_server`` set to one of the token's audiences); a refresh token only to its own client.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from auth_service.tokens.errors import OAuthError, invalid_request
 from shared.auth.claims import AccessClaims
 from shared.auth.verifier import InvalidToken, TokenVerifier
 
-__all__ = ["PresentedTokens", "looks_like_jwt", "same_client"]
+__all__ = ["PresentedTokens", "looks_like_jwt", "meant_for", "same_client"]
 
 
 def looks_like_jwt(token: str) -> bool:
@@ -40,10 +45,19 @@ class PresentedTokens:
         return client, token
 
     async def access_claims(self, token: str) -> AccessClaims | None:
+        """The claims of a token we issued, for any of our audiences (the caller checks whom for)."""
         try:
             return await self._verifier.verify(token)
         except InvalidToken:
             return None
+
+
+def meant_for(claims: AccessClaims, client: ClientRecord) -> bool:
+    """Whether ``client`` may learn what this access token says: it is its own, or for its resource."""
+    if claims.client_id == client.client_id:
+        return True
+    audiences = [claims.aud] if isinstance(claims.aud, str) else claims.aud
+    return client.resource_server is not None and client.resource_server in audiences
 
 
 def same_client(owner: str, client: ClientRecord) -> None:

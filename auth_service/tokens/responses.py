@@ -10,8 +10,14 @@ BEARER = "Bearer"
 
 
 class TokenResponse(msgspec.Struct, omit_defaults=True):
+    """``scope`` is left out when the token carries none; ``refresh_token`` when none is issued."""
+
     access_token: str
     token_type: str
     expires_in: int
-    scope: str
+    scope: str | None = None
     refresh_token: str | None = None
+
+    @staticmethod
+    def scope_of(scopes: list[str]) -> str | None:
+        return " ".join(scopes) or None

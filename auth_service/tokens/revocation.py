@@ -2,7 +2,9 @@
 
 Revoking an access token puts its ``jti`` on the Redis deny-list until ``exp``; revoking a refresh
 token revokes its whole family (and denies that family's live access tokens). Unknown, invalid and
-expired tokens succeed alike, as RFC 7009 asks; a token of another client is refused.
+expired tokens succeed alike, as RFC 7009 asks. A client revokes its own tokens only, whatever
+their audience: a token of another client is refused (``unauthorized_client``), resource server or
+not (a resource server that wants a token gone asks its client, or an admin revokes the session).
 """
 
 from __future__ import annotations

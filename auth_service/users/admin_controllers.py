@@ -1,4 +1,4 @@
-"""``/api/1/admin/users``: accounts, their roles and their sessions (scope ``users:manage``)."""
+"""``/api/1/admin/users``: accounts, their roles and their sessions (scope ``admin:users``)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def _accounts(users: UserService, actors: RequestActors) -> list[HTTPRouteHandle
         "/",
         operation_id="adminCreateUser",
         responses=ADMIN_BODY_ERRORS,
-        summary="Create a user (password policy applies)",
+        summary="Create a user (password policy applies; only roles within your powers)",
     )
     async def create_user(request: Request[Any, Any, Any], data: Annotated[UserCreate, Body()]) -> User:
         return await users.create(data, actors.of(request))
@@ -129,7 +129,7 @@ def _account_states(users: UserService, actors: RequestActors) -> list[HTTPRoute
         "/{user_id:uuid}/password",
         operation_id="adminResetPassword",
         responses=ADMIN_BODY_ERRORS,
-        summary="Set a new password; ends every session",
+        summary="Set a new password; ends every session (only an account within your powers)",
         status_code=204,
     )
     async def reset_password(
@@ -145,7 +145,7 @@ def _role_assignments(roles: RoleService, actors: RequestActors) -> list[HTTPRou
         "/{user_id:uuid}/roles/{role:str}",
         operation_id="adminAssignRole",
         responses=ADMIN_ERRORS,
-        summary="Assign a role",
+        summary="Assign a role (only one whose scopes you hold)",
         status_code=204,
     )
     async def assign_role(

@@ -37,10 +37,14 @@ _SET_PASSWORD = (
 _REHASH = "UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3"
 _RECORD_LOGIN = "UPDATE users SET last_login_at = now() WHERE id = $1"
 _DELETE = "DELETE FROM users WHERE id = $1"
-_OTHER_MANAGERS = """
-SELECT count(DISTINCT u.id) FROM users u
-JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id
-WHERE u.status = 'active' AND 'users:manage' = ANY (r.scopes) AND u.id <> $1
+# Some active account (other than $2) whose roles together hold every one of $1 ("administer all").
+_ADMINISTRATOR_EXISTS = """
+SELECT EXISTS (
+    SELECT 1 FROM users u
+    WHERE u.status = 'active' AND ($2::uuid IS NULL OR u.id <> $2) AND $1::text[] <@ ARRAY(
+        SELECT s FROM user_roles ur JOIN roles r ON r.id = ur.role_id CROSS JOIN unnest(r.scopes) AS s
+        WHERE ur.user_id = u.id)
+)
 """
 
 
@@ -122,5 +126,8 @@ class UserRepository:
     async def delete(self, conn: asyncpg.Connection, user_id: UUID) -> bool:
         return await conn.execute(_DELETE, user_id) == "DELETE 1"
 
-    async def other_active_managers(self, conn: asyncpg.Connection, user_id: UUID) -> int:
-        return int(await conn.fetchval(_OTHER_MANAGERS, user_id))
+    async def administrator_exists(
+        self, conn: asyncpg.Connection, scopes: list[str], *, without: UUID | None = None
+    ) -> bool:
+        """Whether some active account (not ``without``) holds all of ``scopes`` through its roles."""
+        return bool(await conn.fetchval(_ADMINISTRATOR_EXISTS, scopes, without))

@@ -59,10 +59,9 @@ class SelfService:
         if not self._registration_enabled:
             raise RegistrationDisabled()
         await self._registrations.hit(address_bucket(source_ip))
-        return await self._users.create(
+        return await self._users.register(
             UserCreate(email=data.email, password=data.password, roles=list(SELF_REGISTERED_ROLES)),
             Actor(id=None, source_ip=source_ip),
-            action="user.register",
         )
 
     async def me(self, subject: str) -> User:

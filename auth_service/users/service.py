@@ -1,9 +1,11 @@
 """Account rules: creation under the password policy, updates, disabling, passwords, deletion.
 
 Every change by an admin is audited with the actor and source IP. Disabling a user, resetting or
-changing a password revokes sessions (refresh families and their live access tokens); the last
-active holder of ``users:manage`` cannot be disabled, deleted or demoted, so nobody locks the
-organisation out of its own identity provider.
+changing a password revokes sessions (refresh families and their live access tokens). Roles given
+to an account (at creation or by replacing its roles) are bounded by the actor's own powers: it
+must hold every scope they add. Disabling, deleting or demoting an account runs under the
+last-admin rule (``LastAdminRule``), so nobody locks the organisation out of its own identity
+provider.
 """
 
 from __future__ import annotations
@@ -12,19 +14,19 @@ import base64
 from uuid import UUID
 
 from auth_service.audit.service import Actor, AuditTrail
-from auth_service.errors import InvalidField, LastAdmin, UserNotFound, WeakPassword, WrongPassword
+from auth_service.errors import InvalidField, UserNotFound, WeakPassword, WrongPassword
 from auth_service.passwords.hashing import PasswordHashing, normalise_password
 from auth_service.passwords.policy import PasswordPolicy, PasswordRejected
+from auth_service.powers.service import PowersService
 from auth_service.roles.repository import RoleRepository
 from auth_service.tokens.sessions import SessionService
+from auth_service.users.administrators import LastAdminRule
 from auth_service.users.emails import InvalidEmail, normalise_email
 from auth_service.users.repository import UserRecord, UserRepository
 from auth_service.users.schemas import User, UserCreate, UserPage, UserUpdate
 from shared.db.pool import Connection, PostgresPool
 
 __all__ = ["UserService", "to_user"]
-
-MANAGE = "users:manage"
 
 
 def to_user(record: UserRecord) -> User:
@@ -49,7 +51,17 @@ def _email(value: str) -> str:
 
 
 class UserService:
-    __slots__ = ("_audit", "_hashing", "_policy", "_pool", "_roles", "_sessions", "_users")
+    __slots__ = (
+        "_admins",
+        "_audit",
+        "_hashing",
+        "_policy",
+        "_pool",
+        "_powers",
+        "_roles",
+        "_sessions",
+        "_users",
+    )
 
     def __init__(
         self,
@@ -66,6 +78,8 @@ class UserService:
         self._audit = audit
         self._users = UserRepository()
         self._roles = RoleRepository()
+        self._powers = PowersService()
+        self._admins = LastAdminRule()
 
     async def _acceptable_password(self, password: str, email: str, field: str = "password") -> str:
         try:
@@ -80,6 +94,12 @@ class UserService:
         if unknown:
             raise InvalidField("roles", f"No such role: {', '.join(sorted(unknown))}.")
         return wanted
+
+    async def _require_grantable(self, conn: Connection, actor: Actor, roles: set[str]) -> None:
+        """The actor holds every scope the ``roles`` it hands out grant (checked in its transaction)."""
+        if roles:
+            scopes = await self._roles.scopes_of(conn, sorted(roles))
+            (await self._powers.of(conn, actor)).require_scopes(scopes, "roles")
 
     async def _record(self, conn: Connection, user_id: UUID) -> UserRecord:
         record = await self._users.by_id(conn, user_id)
@@ -118,10 +138,21 @@ class UserService:
         return UserPage(items=items, next_cursor=next_cursor)
 
     async def create(self, data: UserCreate, actor: Actor, *, action: str = "user.create") -> User:
+        """An actor creates an account: the roles' scopes must all be ones it holds itself."""
+        return await self._create(data, actor, action, bounded=True)
+
+    async def register(self, data: UserCreate, actor: Actor) -> User:
+        """Self-registration: the roles are the registration rule's (``SelfService``), not a grant."""
+        return await self._create(data, actor, "user.register", bounded=False)
+
+    async def _create(self, data: UserCreate, actor: Actor, action: str, *, bounded: bool) -> User:
         email = _email(data.email)
         password_hash = await self._acceptable_password(data.password, email)
         async with self._pool.acquire() as conn, conn.transaction():
             roles = await self._known_roles(conn, data.roles)
+            if bounded and roles:
+                await self._powers.lock_administration(conn)
+                await self._require_grantable(conn, actor, set(roles))
             user_id = await self._users.insert(conn, email, password_hash, roles)
             await self._audit.record(
                 action, actor, target_type="user", target_id=str(user_id), details={"roles": roles}, conn=conn
@@ -131,11 +162,14 @@ class UserService:
     async def update(self, user_id: UUID, data: UserUpdate, actor: Actor) -> User:
         email = _email(data.email) if data.email is not None else None
         async with self._pool.acquire() as conn, conn.transaction():
+            guard = await self._admins.guard(conn)
             before = await self._record(conn, user_id)
-            roles = await self._known_roles(conn, data.roles) if data.roles is not None else None
-            if data.status == "disabled" or roles is not None:
-                await self._keep_a_manager(conn, before, disabling=data.status == "disabled", roles=roles)
+            roles = None
+            if data.roles is not None:
+                roles = await self._known_roles(conn, data.roles)
+                await self._require_grantable(conn, actor, set(roles) - set(before.roles))
             await self._users.update(conn, user_id, email=email, status=data.status, roles=roles)
+            await guard.check()  # before revoking: a refused change must not end the sessions
             if data.status == "disabled" and before.active:
                 await self._sessions.revoke_user(conn, user_id, "user_disabled")
             changes = {
@@ -148,22 +182,11 @@ class UserService:
             )
             return to_user(await self._record(conn, user_id))
 
-    async def _keep_a_manager(
-        self, conn: Connection, user: UserRecord, *, disabling: bool, roles: list[str] | None
-    ) -> None:
-        if MANAGE not in user.scopes or not user.active:
-            return
-        if roles is not None and not disabling:
-            kept = await self._roles.all(conn)
-            if any(MANAGE in r.scopes for r in kept if r.name in roles):
-                return
-        if await self._users.other_active_managers(conn, user.id) == 0:
-            raise LastAdmin()
-
     async def delete(self, user_id: UUID, actor: Actor) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
+            guard = await self._admins.guard(conn)
             user = await self._record(conn, user_id)
-            await self._keep_a_manager(conn, user, disabling=True, roles=None)
+            await guard.check(without=user_id)
             await self._sessions.revoke_user(conn, user_id, "user_deleted")
             await self._users.delete(conn, user_id)
             await self._audit.record(
@@ -176,11 +199,14 @@ class UserService:
             )
 
     async def reset_password(self, user_id: UUID, password: str, actor: Actor) -> None:
-        """An admin sets a new password: every session of the user ends."""
+        """An admin sets a new password: every session of the user ends. Whoever knows the new
+        password holds the account's scopes, so the actor must hold them all already."""
         async with self._pool.acquire() as conn:
             user = await self._record(conn, user_id)
         password_hash = await self._acceptable_password(password, user.email)
         async with self._pool.acquire() as conn, conn.transaction():
+            user = await self._record(conn, user_id)
+            (await self._powers.of(conn, actor)).require_scopes(user.scopes, "password")
             if not await self._users.set_password(conn, user_id, password_hash):
                 raise UserNotFound()
             await self._sessions.revoke_user(conn, user_id, "password_reset")
@@ -210,6 +236,7 @@ class UserService:
                 "user.password_change", actor, target_type="user", target_id=str(user_id), conn=conn
             )
 
-    async def any_manager_exists(self) -> bool:
+    async def administrator_exists(self) -> bool:
+        """Whether some active account holds every admin scope (``users bootstrap-admin``'s test)."""
         async with self._pool.acquire() as conn:
-            return await self._users.other_active_managers(conn, UUID(int=0)) > 0
+            return await self._admins.administrator_exists(conn)

@@ -66,10 +66,16 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259)")
+
+
 def _json_object(data: bytes, part: str) -> dict[str, Any]:
+    # Deep nesting ends in RecursionError, and NaN/Infinity (which Python's json accepts) would
+    # reach the time checks: both are malformed input like any other, never an unhandled error.
     try:
-        value = json.loads(data, object_pairs_hook=_no_duplicates)
-    except (ValueError, UnicodeDecodeError):
+        value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise InvalidToken(
             "malformed", f"The token {part} is not a JSON object without duplicate names."
         ) from None
@@ -83,7 +89,12 @@ def _is_number(value: Any) -> bool:
 
 
 class TokenVerifier:
-    """Verify bearer tokens for one resource server (``audience``) trusting one ``issuer``."""
+    """Verify bearer tokens for one resource server (``audience``) trusting one ``issuer``.
+
+    ``audience=None`` checks no audience at all: only for the issuer's own introspection and
+    revocation endpoints, which accept a token of any of its resources and decide themselves whom
+    it may be shown to. A resource server always names its audience (the argument has no default).
+    """
 
     __slots__ = (
         "_cache",
@@ -103,7 +114,7 @@ class TokenVerifier:
         keys: KeySource,
         *,
         issuer: str,
-        audience: str,
+        audience: str | None,
         leeway: int = 30,
         max_token_bytes: int = 8192,
         deny_list: DenyList | None = None,
@@ -168,10 +179,12 @@ class TokenVerifier:
             raise InvalidToken("malformed", "The token is not three base64url segments.")
         header = _json_object(_b64decode(parts[0]), "header")
         key = await self._key_for(header)
-        signature = _b64decode(parts[2])
+        # Every segment is checked as base64url before the signing input is built: a segment with
+        # any other character (``%C3%A9``) is malformed, never an encoding error.
+        payload_bytes, signature = _b64decode(parts[1]), _b64decode(parts[2])
         if not key.verify(f"{parts[0]}.{parts[1]}".encode("ascii"), signature):
             raise InvalidToken("bad_signature", "The token signature is invalid.")
-        payload = _json_object(_b64decode(parts[1]), "payload")
+        payload = _json_object(payload_bytes, "payload")
         self._check_claims(payload, now)
         try:
             return msgspec.convert(payload, AccessClaims)
@@ -207,7 +220,7 @@ class TokenVerifier:
             raise InvalidToken("wrong_issuer", "The token was issued by another server.")
         aud = payload["aud"]
         audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-        if self.audience not in audiences:
+        if not audiences or (self.audience is not None and self.audience not in audiences):
             raise InvalidToken("wrong_audience", "The token is not meant for this service.")
         exp, iat, nbf = payload["exp"], payload["iat"], payload.get("nbf")
         if not _is_number(exp) or not _is_number(iat) or (nbf is not None and not _is_number(nbf)):

@@ -5,6 +5,10 @@ It wraps the whole app (outside Litestar's routing), so 404s for unknown routes,
 after routing, and never sees them. A caller-supplied id is kept when it looks like an id (so a
 trace across services keeps one id); anything else is replaced by a fresh one.
 
+Log lines and spans name the route template (``/api/1/customers/{cpf}``), never the path the
+client sent: a path holds personal data (a CPF, LGPD) and, for a 404 or 405, arbitrary client
+text. A request no route matched is logged as ``unmatched``, the label the metric gives it.
+
 The response status is captured once, by one ``send`` wrapper, and fed to the three consumers in
 the order they need: the access log line is written inside the span (so it carries ``trace_id``)
 and before the duration is measured (so the metric includes it). Three separate middlewares,
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING
 from litestar.enums import ScopeType
 
 from shared.logs import request_id_var
+from shared.metrics.requests import UNMATCHED_ROUTE
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -32,7 +37,7 @@ if TYPE_CHECKING:
     from shared.metrics.requests import RequestDurations
     from shared.tracing import RequestTracing
 
-__all__ = ["QUIET_PATHS", "RequestObserver", "observe_requests"]
+__all__ = ["QUIET_PATHS", "UNMATCHED_ROUTE", "RequestObserver", "observe_requests"]
 
 access_log = logging.getLogger("access")
 
@@ -87,23 +92,24 @@ class RequestObserver:
         try:
             await self.app(scope, receive, send_observed)
         finally:
-            path = scope["path"]
-            if path not in self.quiet_paths and access_log.isEnabledFor(logging.INFO):
+            # Litestar's router writes the route template into the scope once a route matched.
+            # The raw path is client text (a CPF in /api/1/customers/{cpf}); it is never logged.
+            route = scope.get("path_template")
+            if scope["path"] not in self.quiet_paths and access_log.isEnabledFor(logging.INFO):
+                logged = route or UNMATCHED_ROUTE
                 access_log.info(
                     "%s %s %d",
                     method,
-                    path,
+                    logged,
                     status,
                     extra={
                         "method": method,
-                        "path": path,
+                        "route": logged,
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     },
                 )
             request_id_var.reset(token)
-            # Litestar's router writes the route template into the scope once a route matched.
-            route = scope.get("path_template")
             if self.durations is not None:
                 self.durations.observe_request(method, route, status, time.perf_counter() - started)
             if span is not None and self.tracing is not None:

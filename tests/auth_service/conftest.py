@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,6 +21,7 @@ from litestar.testing import TestClient
 from auth_service.app import app_for
 from auth_service.audit.service import Actor
 from auth_service.clients.schemas import ClientCreate, ClientWithSecret
+from auth_service.powers.service import AUTH_RESOURCE, OPERATOR_ID
 from auth_service.settings import ENV_PREFIX, AuthSettings
 from auth_service.users.schemas import User, UserCreate
 from auth_service.wiring import AuthServices, build_services
@@ -31,7 +32,8 @@ ADMIN_EMAIL = "root@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
 AGENT_EMAIL = "agent.smith@example.com"
 AGENT_PASSWORD = "matrix reloaded violet sunrise"
-SYSTEM = Actor(id="tests")
+SYSTEM = Actor(id=OPERATOR_ID)
+"""Seeding acts as the operator: unbounded powers, like the CLI."""
 
 
 def new_kek() -> str:
@@ -85,10 +87,11 @@ class AuthClient:
         client: ClientWithSecret = self.call(self.services.clients.create, data, SYSTEM)
         return client
 
-    def token(self, data: dict[str, str], **kwargs: Any) -> httpx.Response:
+    def token(self, data: Mapping[str, str | list[str]], **kwargs: Any) -> httpx.Response:
+        """A list value sends the parameter repeated (``resource``, RFC 8707)."""
         return self.http.post("/oauth/token", data=data, **kwargs)
 
-    def login(self, email: str, password: str, **extra: str) -> dict[str, Any]:
+    def login(self, email: str, password: str, **extra: str | list[str]) -> dict[str, Any]:
         response = self.token(
             {
                 "grant_type": "password",
@@ -101,6 +104,10 @@ class AuthClient:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    def admin_login(self, email: str, password: str, **extra: str | list[str]) -> dict[str, Any]:
+        """A login for the auth service's own API (admin and self-service): ``resource=auth``."""
+        return self.login(email, password, resource=AUTH_RESOURCE, **extra)
 
     def bearer(self, access_token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {access_token}"}

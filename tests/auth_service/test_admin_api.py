@@ -21,7 +21,7 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def admin(seeded: AuthClient) -> dict[str, str]:
-    return seeded.bearer(seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
+    return seeded.bearer(seeded.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
 
 
 def problem(response: Any, status: int) -> dict[str, Any]:
@@ -32,32 +32,35 @@ def problem(response: Any, status: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("method", "path", "scope"),
     [
-        ("GET", "/api/1/admin/users/"),
-        ("POST", "/api/1/admin/roles/"),
-        ("GET", "/api/1/admin/clients/"),
-        ("POST", "/api/1/admin/keys/rotate"),
-        ("GET", "/api/1/admin/audit-events/"),
+        ("GET", "/api/1/admin/users/", "admin:users"),
+        ("POST", "/api/1/admin/roles/", "admin:roles"),
+        ("GET", "/api/1/admin/clients/", "admin:clients"),
+        ("POST", "/api/1/admin/keys/rotate", "admin:keys"),
+        ("GET", "/api/1/admin/audit-events/", "admin:audit"),
     ],
 )
-def test_admin_needs_a_token_then_the_scope(seeded: AuthClient, method: str, path: str) -> None:
+def test_admin_needs_a_token_then_the_scope(seeded: AuthClient, method: str, path: str, scope: str) -> None:
     missing = seeded.http.request(method, path)
     problem(missing, 401)
     assert missing.headers["www-authenticate"] == 'Bearer realm="auth"'
     invalid = seeded.http.request(method, path, headers={"Authorization": "Bearer not.a.token"})
     problem(invalid, 401)
     assert 'error="invalid_token"' in invalid.headers["www-authenticate"]
-    agent = seeded.bearer(seeded.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"])
+    agent = seeded.bearer(seeded.admin_login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"])
     forbidden = seeded.http.request(method, path, headers=agent)
     problem(forbidden, 403)
     assert 'error="insufficient_scope"' in forbidden.headers["www-authenticate"]
-    assert 'scope="users:manage"' in forbidden.headers["www-authenticate"]
+    assert f'scope="{scope}"' in forbidden.headers["www-authenticate"]
 
 
 def test_admin_scope_narrowed_away_is_403(seeded: AuthClient) -> None:
-    narrowed = seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD, scope="customers:read")
-    problem(seeded.http.get("/api/1/admin/users/", headers=seeded.bearer(narrowed["access_token"])), 403)
+    narrowed = seeded.bearer(
+        seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD, resource="auth", scope="admin:audit")["access_token"]
+    )
+    problem(seeded.http.get("/api/1/admin/users/", headers=narrowed), 403)
+    assert seeded.http.get("/api/1/admin/audit-events/", headers=narrowed).status_code == 200
 
 
 def test_user_lifecycle(seeded: AuthClient, admin: dict[str, str]) -> None:
@@ -165,11 +168,16 @@ def test_roles_crud_and_assignment(seeded: AuthClient, admin: dict[str, str]) ->
     assert seeded.http.delete("/api/1/admin/roles/reviewer", headers=admin).status_code == 204
     names = [r["name"] for r in seeded.http.get("/api/1/admin/roles/", headers=admin).json()]
     assert names == ["admin", "agent", "viewer"]
-    assert sorted(seeded.http.get("/api/1/admin/roles/admin", headers=admin).json()["scopes"]) == [
+    assert seeded.http.get("/api/1/admin/roles/admin", headers=admin).json()["scopes"] == [
+        "admin:audit",
+        "admin:clients",
+        "admin:keys",
+        "admin:resources",
+        "admin:roles",
+        "admin:users",
         "customers:delete",
         "customers:read",
         "customers:write",
-        "users:manage",
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import asyncpg
 
-from tests.auth_service.conftest import new_kek
+from auth_service.powers.service import ADMIN_SCOPES
+from tests.auth_service.conftest import SettingsFactory, new_kek, serving
+from tests.auth_service.test_token_grants import claims_of, password_form
 from tests.conftest import ROOT
 
 
@@ -115,3 +118,129 @@ def test_serve_without_a_kek_is_one_clear_line(auth_db: str) -> None:
     assert result.stderr.strip() == (
         "auth-service: no key-encryption key: set AUTH_KEY_ENCRYPTION_KEY or AUTH_KEY_ENCRYPTION_KEY_FILE"
     )
+
+
+BREAK_ADMINISTRATION = """
+UPDATE roles SET scopes = ARRAY['customers:read'] WHERE name = 'admin';
+UPDATE users SET status = 'disabled';
+"""
+
+
+async def _sql(database_url: str, statement: str, *args: object) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        if args:
+            return await conn.fetch(statement, *args)
+        await conn.execute(statement)
+        return []
+    finally:
+        await conn.close()
+
+
+def _recovered_password(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split("(shown once): ")[1].split()[0]
+
+
+async def test_recover_admin_restores_the_role_the_account_and_nothing_else(
+    make_settings: SettingsFactory, auth_db: str, redis_url: str, redis_namespace: str, tmp_path: Path
+) -> None:
+    settings = make_settings()
+    credentials = tmp_path / "recovered.txt"
+    env = cli_env(
+        auth_db,
+        redis_url,
+        redis_namespace,
+        AUTH_REDIS_PREFIX=settings.redis.redis_prefix,  # the app's deny-list: its tokens are denied
+        AUTH_BOOTSTRAP_ADMIN_EMAIL="boss@example.com",
+        AUTH_BOOTSTRAP_ADMIN_PASSWORD="a sturdy operator passphrase",
+    )
+    assert run(env, "users", "bootstrap-admin").returncode == 0
+    with serving(settings) as auth:
+        old = auth.admin_login("boss@example.com", "a sturdy operator passphrase")
+    await _sql(auth_db, BREAK_ADMINISTRATION)  # by hand: the API would refuse both
+    refused = run(env, "users", "bootstrap-admin")
+    assert refused.returncode == 1
+    assert "use `users recover-admin --email boss@example.com`" in refused.stderr
+    recovered = run(
+        {**env, "AUTH_BOOTSTRAP_CREDENTIALS_FILE": str(credentials)},
+        "users",
+        "recover-admin",
+        "--email",
+        "Boss@EXAMPLE.com",
+    )
+    password = _recovered_password(recovered)
+    assert "restored admin boss@example.com" in recovered.stdout
+    assert credentials.read_text() == f"email=boss@example.com\npassword={password}\n"
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    scopes = await _sql(auth_db, "SELECT scopes FROM roles WHERE name = $1", "admin")
+    assert scopes[0]["scopes"] == sorted(
+        ADMIN_SCOPES | {"customers:read", "customers:write", "customers:delete"}
+    )
+    with serving(settings) as auth:
+        refresh = {
+            "grant_type": "refresh_token",
+            "client_id": "first-party",
+            "refresh_token": old["refresh_token"],
+        }
+        assert auth.token(refresh).status_code == 400  # the old session ended
+        assert auth.http.get("/api/1/users/me", headers=auth.bearer(old["access_token"])).status_code == 401
+        assert (
+            auth.token(password_form("boss@example.com", "a sturdy operator passphrase")).status_code == 400
+        )
+        token = auth.admin_login("boss@example.com", password)
+        users = auth.http.get("/api/1/admin/users/", headers=auth.bearer(token["access_token"]))
+        assert users.status_code == 200
+        assert [u["status"] for u in users.json()["items"]] == ["active"]
+    audited = await _sql(
+        auth_db, "SELECT actor, target_id, details FROM audit_events WHERE action = $1", "user.recover_admin"
+    )
+    assert [(a["actor"], a["target_id"]) for a in audited] == [("operator", users.json()["items"][0]["id"])]
+    assert json.loads(audited[0]["details"])["created"] is False
+    again = run(env, "users", "bootstrap-admin")
+    assert "already exists; nothing to do" in again.stdout
+
+
+async def test_recover_admin_recreates_a_deleted_admin_role_and_a_new_account(
+    make_settings: SettingsFactory, auth_db: str, redis_url: str, redis_namespace: str
+) -> None:
+    env = cli_env(auth_db, redis_url, redis_namespace)
+    await _sql(auth_db, "DELETE FROM roles WHERE name = 'admin'")
+    recovered = run(env, "users", "recover-admin", "--email", "ops@example.com")
+    password = _recovered_password(recovered)
+    assert "created admin ops@example.com" in recovered.stdout
+    with serving(make_settings()) as auth:
+        claims = claims_of(auth.admin_login("ops@example.com", password)["access_token"])
+        assert claims["roles"] == ["admin"]
+        assert set(claims["scope"].split()) >= ADMIN_SCOPES
+    second = run(env, "users", "recover-admin", "--email", "ops@example.com")
+    assert _recovered_password(second) != password  # every recovery sets a new password
+    assert "restored admin ops@example.com" in second.stdout
+
+
+def test_recover_admin_refuses_what_is_not_an_email(
+    auth_db: str, redis_url: str, redis_namespace: str
+) -> None:
+    env = cli_env(auth_db, redis_url, redis_namespace)
+    refused = run(env, "users", "recover-admin", "--email", "not-an-email")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("auth-service: admin not recovered: ")
+    assert run(env, "users", "recover-admin").returncode == 2  # --email is required
+
+
+async def test_bootstrap_admin_counts_whoever_holds_every_admin_scope(
+    auth_db: str, redis_url: str, redis_namespace: str
+) -> None:
+    """Idempotence asks "can someone administer everything?", not "does someone hold `admin`?"."""
+    env = cli_env(auth_db, redis_url, redis_namespace, AUTH_BOOTSTRAP_ADMIN_EMAIL="first@example.com")
+    assert run(env, "users", "bootstrap-admin").returncode == 0
+    await _sql(
+        auth_db,
+        "INSERT INTO roles (name, scopes) SELECT 'root', scopes FROM roles WHERE name = 'admin';"
+        "UPDATE user_roles SET role_id = (SELECT id FROM roles WHERE name = 'root');",
+    )
+    again = run({**env, "AUTH_BOOTSTRAP_ADMIN_EMAIL": "second@example.com"}, "users", "bootstrap-admin")
+    assert "already exists; nothing to do" in again.stdout
+    await _sql(auth_db, "UPDATE roles SET scopes = array_remove(scopes, 'admin:audit') WHERE name = 'root'")
+    third = run({**env, "AUTH_BOOTSTRAP_ADMIN_EMAIL": "third@example.com"}, "users", "bootstrap-admin")
+    assert "created admin third@example.com" in third.stdout

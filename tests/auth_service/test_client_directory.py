@@ -25,7 +25,7 @@ CC = {"grant_type": "client_credentials"}
 
 @pytest.fixture
 def admin(seeded: AuthClient) -> dict[str, str]:
-    return seeded.bearer(seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
+    return seeded.bearer(seeded.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
 
 
 def _new_client(auth: AuthClient, admin: dict[str, str]) -> tuple[str, str]:

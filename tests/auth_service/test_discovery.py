@@ -24,13 +24,19 @@ def test_metadata_names_every_endpoint_and_capability(auth: AuthClient) -> None:
     assert metadata["grant_types_supported"] == ["password", "refresh_token", "client_credentials"]
     assert "client_secret_basic" in metadata["token_endpoint_auth_methods_supported"]
     assert "client_secret_post" in metadata["token_endpoint_auth_methods_supported"]
-    assert metadata["scopes_supported"] == [
+    assert metadata["scopes_supported"] == [  # every scope a registered resource server owns
+        "admin:audit",
+        "admin:clients",
+        "admin:keys",
+        "admin:resources",
+        "admin:roles",
+        "admin:users",
+        "customers:delete",
         "customers:read",
         "customers:write",
-        "customers:delete",
-        "users:manage",
     ]
-    assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert metadata["access_token_signing_alg_values_supported"] == ["RS256"]
+    assert "id_token_signing_alg_values_supported" not in metadata  # no ID token is issued (yet)
     etag = response.headers["etag"]
     assert (
         auth.http.get("/.well-known/openid-configuration", headers={"If-None-Match": etag}).status_code == 304
@@ -45,7 +51,7 @@ def test_changing_the_algorithm_lists_both_while_the_old_key_is_published(
     with serving(make_settings(signing_alg="ES256", jwks_max_age=0, key_prepublish_seconds=0)) as auth:
         client = auth.http
         assert client.get("/.well-known/openid-configuration").json()[
-            "id_token_signing_alg_values_supported"
+            "access_token_signing_alg_values_supported"
         ] == [
             "ES256",
             "RS256",

@@ -32,7 +32,7 @@ PASSWORD = "lighthouse keeper marmalade 7"
 
 @pytest.fixture
 def admin(seeded: AuthClient) -> dict[str, str]:
-    return seeded.bearer(seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
+    return seeded.bearer(seeded.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
 
 
 def _password_grant(auth: AuthClient, username: str, password: str) -> httpx.Response:
@@ -192,7 +192,7 @@ def test_ten_thousand_character_passwords_are_refused_everywhere(
     assert [error["field"] for error in created.json()["errors"]] == ["password"]
     reset = seeded.http.post(f"{USERS}/{agent_id}/password", json={"password": long}, headers=admin)
     assert reset.status_code == 400, reset.text
-    own = seeded.bearer(seeded.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"])
+    own = seeded.bearer(seeded.admin_login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"])
     change = seeded.http.post(
         "/api/1/users/me/password",
         json={"current_password": AGENT_PASSWORD, "new_password": long},

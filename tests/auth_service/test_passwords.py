@@ -62,7 +62,7 @@ async def test_policy_counts_characters_after_nfkc() -> None:
 
 
 def test_huge_password_is_refused_before_hashing(seeded: AuthClient) -> None:
-    admin = seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = seeded.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)
     started = time.perf_counter()
     response = seeded.http.post(
         "/api/1/admin/users/",
@@ -78,7 +78,7 @@ def test_huge_password_is_refused_before_hashing(seeded: AuthClient) -> None:
 
 
 def test_weak_password_is_a_422_problem_naming_the_field(seeded: AuthClient) -> None:
-    admin = seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = seeded.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)
     response = seeded.http.post(
         "/api/1/admin/users/",
         json={"email": "weak@example.com", "password": "password1234"},

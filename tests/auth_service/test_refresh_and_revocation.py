@@ -26,7 +26,8 @@ def refresh(auth: AuthClient, token: str, **extra: str) -> Any:
 
 @pytest.fixture
 def introspector(seeded: AuthClient) -> dict[str, str]:
-    client = seeded.create_client(client_name="resource server", scope="customers:read")
+    """The customer API's own credentials: it may introspect the tokens meant for it."""
+    client = seeded.create_client(client_name="resource server", resource_server="customers")
     return basic(client.client_id, client.client_secret or "")
 
 
@@ -70,7 +71,7 @@ def test_reused_refresh_token_revokes_the_whole_family(
     # the legitimate successor is dead too, and so is the access token issued with it
     assert_oauth_error(refresh(seeded, second["refresh_token"]), 400, "invalid_grant")
     assert introspect(seeded, second["access_token"], introspector) == {"active": False}
-    admin = seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = seeded.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)
     events = seeded.http.get(
         "/api/1/admin/audit-events/",
         params={"action": "refresh.reuse"},
@@ -111,7 +112,7 @@ def test_family_lifetime_is_absolute(seeded: AuthClient, auth_db: str) -> None:
 
 def test_disabled_user_cannot_refresh(seeded: AuthClient) -> None:
     agent = seeded.login(AGENT_EMAIL, AGENT_PASSWORD)
-    admin = seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = seeded.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)
     user_id = claims_of(agent["access_token"])["sub"]
     seeded.http.post(f"/api/1/admin/users/{user_id}/disable", headers=seeded.bearer(admin["access_token"]))
     assert_oauth_error(refresh(seeded, agent["refresh_token"]), 400, "invalid_grant")
@@ -135,8 +136,9 @@ def test_revoking_a_refresh_token_ends_the_family(seeded: AuthClient, introspect
 def test_revoking_an_access_token_deny_lists_it_until_exp(
     seeded: AuthClient, introspector: dict[str, str]
 ) -> None:
-    session = seeded.login(AGENT_EMAIL, AGENT_PASSWORD)
+    session = seeded.login(AGENT_EMAIL, AGENT_PASSWORD, resource=["auth", "customers"])  # both audiences
     assert seeded.http.get("/userinfo", headers=seeded.bearer(session["access_token"])).status_code == 200
+    assert introspect(seeded, session["access_token"], introspector)["active"] is True
     response = seeded.http.post(
         "/oauth/revoke",
         data={
@@ -196,10 +198,8 @@ def test_introspection_of_live_tokens(seeded: AuthClient, introspector: dict[str
     assert access["sub"] == claims["sub"]
     assert access["exp"] == claims["exp"]
     assert access["jti"] == claims["jti"]
-    refresh_info = introspect(seeded, session["refresh_token"], introspector)
-    assert refresh_info["active"] is True
-    assert refresh_info["token_type"] == "refresh_token"
-    assert refresh_info["sub"] == claims["sub"]
+    # a refresh token only to its own client (test_introspection_permission.py)
+    assert introspect(seeded, session["refresh_token"], introspector) == {"active": False}
 
 
 def test_introspection_of_used_garbage_and_foreign_tokens(

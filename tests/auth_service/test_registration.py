@@ -36,6 +36,9 @@ class RecordingUsers:
         self.created.append((data, actor, action))
         return "created"
 
+    async def register(self, data: UserCreate, actor: Actor) -> str:
+        return await self.create(data, actor, action="user.register")
+
     async def change_password(self, *args: Any) -> None:
         self.password_changes.append(args)
 

@@ -83,11 +83,11 @@ def test_other_algorithms_sign_verifiable_tokens(make_settings: SettingsFactory,
     with serving(make_settings(signing_alg=alg)) as auth:
         client = auth.http
         auth.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
-        token = auth.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
+        token = auth.admin_login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
         jwk = client.get("/.well-known/jwks.json").json()["keys"][0]
         assert jwk["kty"] == kty
         key = jwt.PyJWK(jwk).key
-        claims = jwt.decode(token, key, algorithms=[alg], audience="customers", issuer="http://auth.test")
+        claims = jwt.decode(token, key, algorithms=[alg], audience="auth", issuer="http://auth.test")
         assert claims["roles"] == ["agent"]
         assert client.get("/userinfo", headers=auth.bearer(token)).status_code == 200
 
@@ -117,7 +117,7 @@ def wait_for(condition: Any, timeout: float = 5.0) -> None:
 def test_rotation_publishes_first_signs_later_and_old_tokens_keep_working(
     rotating: AuthClient, auth_db: str
 ) -> None:
-    before = rotating.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    before = rotating.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)
     old_kid = kid_of(before["access_token"])
     rotated = rotating.http.post("/api/1/admin/keys/rotate", headers=rotating.bearer(before["access_token"]))
     assert rotated.status_code == 202, rotated.text
@@ -125,10 +125,10 @@ def test_rotation_publishes_first_signs_later_and_old_tokens_keep_working(
     assert rotated.json()["active"] == old_kid
     assert kids(rotating) == sorted([old_kid, new_kid])  # published at once...
     assert (
-        kid_of(rotating.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]) == old_kid
+        kid_of(rotating.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]) == old_kid
     )  # ...not signing yet
 
-    wait_for(lambda: kid_of(rotating.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]) == new_kid)
+    wait_for(lambda: kid_of(rotating.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]) == new_kid)
     states = {
         k["kid"]: k["state"]
         for k in rotating.http.get(
@@ -163,7 +163,7 @@ def test_replicas_agree_on_the_active_key(make_settings: SettingsFactory) -> Non
         outcome = first.call(first.services.signing_keys.rotate, SYSTEM)
         wait_for(lambda: kid_of(second.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == outcome.pending)
         wait_for(lambda: kid_of(first.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == outcome.pending)
-        token = second.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
+        token = second.admin_login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
         assert one.get("/userinfo", headers=first.bearer(token)).status_code == 200
 
 

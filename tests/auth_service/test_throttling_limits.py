@@ -51,8 +51,8 @@ def test_registration_is_limited_per_address(make_auth: AuthFactory) -> None:
 def test_password_change_is_limited_per_user(make_auth: AuthFactory) -> None:
     auth = make_auth(password_change_limit=2, password_change_window_seconds=900)
     auth.create_user(ADMIN_EMAIL, ADMIN_PASSWORD, ["admin"])
-    agent = auth.bearer(auth.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"])
-    other = auth.bearer(auth.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
+    agent = auth.bearer(auth.admin_login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"])
+    other = auth.bearer(auth.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
 
     def change(headers: dict[str, str], current: str) -> httpx.Response:
         body = {"current_password": current, "new_password": STRONG}
@@ -68,8 +68,8 @@ def test_password_change_is_limited_per_user(make_auth: AuthFactory) -> None:
 def test_introspection_is_limited_per_client(make_auth: AuthFactory) -> None:
     auth = make_auth(introspection_limit=2, introspection_window_seconds=60)
     token = auth.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
-    first = auth.create_client(client_name="resource server one", scope="customers:read")
-    second = auth.create_client(client_name="resource server two", scope="customers:read")
+    first = auth.create_client(client_name="resource server one", resource_server="customers")
+    second = auth.create_client(client_name="resource server two", resource_server="customers")
 
     def introspect(client_id: str, secret: str) -> httpx.Response:
         return auth.http.post("/oauth/introspect", data={"token": token}, headers=basic(client_id, secret))

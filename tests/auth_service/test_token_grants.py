@@ -68,7 +68,8 @@ def test_password_grant_issues_rfc9068_access_token_and_refresh_token(seeded: Au
     assert claims["exp"] - claims["iat"] == 600
     assert claims["nbf"] == claims["iat"]
     assert claims["jti"]
-    user = seeded.http.get("/api/1/users/me", headers=seeded.bearer(body["access_token"])).json()
+    own = seeded.admin_login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]  # the auth API's audience
+    user = seeded.http.get("/api/1/users/me", headers=seeded.bearer(own)).json()
     assert claims["sub"] == user["id"]
     assert user["last_login_at"] is not None
 
@@ -85,20 +86,28 @@ def test_email_is_case_and_unicode_insensitive(seeded: AuthClient) -> None:
 
 
 def test_client_credentials_with_basic_and_with_post(auth: AuthClient) -> None:
+    """Each client with the method it registered (the other one: test_clients_registration.py)."""
     client = auth.create_client(scope="customers:read customers:write")
     secret = client.client_secret or ""
     by_basic = auth.token({"grant_type": "client_credentials"}, headers=basic(client.client_id, secret))
-    by_post = auth.token(
-        {"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": secret}
+    poster = auth.create_client(
+        scope="customers:read customers:write", token_endpoint_auth_method="client_secret_post"
     )
-    for response in (by_basic, by_post):
+    by_post = auth.token(
+        {
+            "grant_type": "client_credentials",
+            "client_id": poster.client_id,
+            "client_secret": poster.client_secret or "",
+        }
+    )
+    for response, client_id in ((by_basic, client.client_id), (by_post, poster.client_id)):
         assert response.status_code == 200, response.text
         body = response.json()
         assert "refresh_token" not in body
         assert body["scope"] == "customers:read customers:write"
         claims = claims_of(body["access_token"])
-        assert claims["sub"] == claims["client_id"] == client.client_id
-        assert claims["roles"] == []
+        assert claims["sub"] == claims["client_id"] == client_id
+        assert "roles" not in claims  # empty claims are omitted (RFC 9068 validators refuse [])
 
 
 def test_basic_credentials_are_form_urlencoded(auth: AuthClient) -> None:
@@ -202,7 +211,7 @@ def test_grant_not_allowed_for_client_is_unauthorized_client(seeded: AuthClient)
         400,
         "unauthorized_client",
     )
-    service = seeded.create_client(scope="customers:read")
+    service = seeded.create_client(scope="customers:read", token_endpoint_auth_method="client_secret_post")
     form = {**password_form(), "client_id": service.client_id, "client_secret": service.client_secret or ""}
     assert_oauth_error(seeded.token(form), 400, "unauthorized_client")
 
@@ -228,7 +237,7 @@ def test_invalid_refresh_token_is_invalid_grant(seeded: AuthClient) -> None:
 
 
 def test_disabled_user_cannot_log_in(seeded: AuthClient) -> None:
-    admin = seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = seeded.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)
     agent_id = claims_of(seeded.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"])["sub"]
     disabled = seeded.http.post(
         f"/api/1/admin/users/{agent_id}/disable", headers=seeded.bearer(admin["access_token"])

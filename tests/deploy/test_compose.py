@@ -112,10 +112,21 @@ def test_containers_listen_on_all_interfaces_and_trust_the_public_issuer(compose
     auth, customer = services(compose)["auth"]["environment"], services(compose)["customer"]["environment"]
     assert customer["CUSTOMER_ISSUER"] == auth["AUTH_ISSUER"], "tokens carry the issuer the verifier expects"
     assert customer["CUSTOMER_JWKS_URL"].startswith("http://auth:8000/")
-    assert customer["CUSTOMER_AUDIENCE"] == auth["AUTH_TOKEN_AUDIENCE"]
+    assert customer["CUSTOMER_AUDIENCE"] == "customers"  # its seeded resource server
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "AUTH_HOST=0.0.0.0" in dockerfile
     assert "CUSTOMER_HOST=0.0.0.0" in dockerfile
+
+
+def test_auth_trusts_no_forwarded_address_while_compose_runs_no_proxy(compose: dict[str, Any]) -> None:
+    """Published directly, the auth service's peer is the client: a trusted proxy would let any
+    client pick the address it is throttled and audited under. The choice is written down (so a
+    proxy added in front gets it set), and its default is empty."""
+    auth = services(compose)["auth"]
+    assert auth["environment"]["AUTH_TRUSTED_PROXIES"] == "${AUTH_TRUSTED_PROXIES:-}"
+    published = {name for name, service in services(compose).items() if service.get("ports")}
+    assert published == {"auth", "customer", "prometheus"}, "a proxy in front: trust its address"
+    assert auth["ports"] == ["${AUTH_PORT:-8000}:8000"], "clients reach the service itself"
 
 
 def test_no_secret_is_written_in_the_file(compose: dict[str, Any]) -> None:

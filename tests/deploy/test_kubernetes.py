@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import ipaddress
 import os
 import re
 import subprocess
@@ -18,7 +19,7 @@ import yaml
 
 from auth_service.settings import AuthSettings
 from customer_service.settings import CustomerSettings
-from shared.settings import env_name, leaf_fields
+from shared.settings import env_name, leaf_fields, load_settings
 from tests.deploy.network_policy import Endpoint, allowed
 from tests.deploy.paths import DEPLOY, tool
 from tests.deploy.prometheus_rule import prometheus_rule
@@ -143,7 +144,7 @@ def test_settings_in_config_maps_are_settings_the_services_read(manifests: list[
         assert containers(deployment)[0]["envFrom"][0]["configMapRef"]["name"] == config["metadata"]["name"]
     auth, customer = (next(c for n, c in configs.items() if n.startswith(s)) for s in SERVICES)
     assert customer["data"]["CUSTOMER_ISSUER"] == auth["data"]["AUTH_ISSUER"]
-    assert customer["data"]["CUSTOMER_AUDIENCE"] == auth["data"]["AUTH_TOKEN_AUDIENCE"]
+    assert customer["data"]["CUSTOMER_AUDIENCE"] == "customers"  # its seeded resource server
     assert customer["data"]["CUSTOMER_JWKS_URL"].startswith("http://auth-service:8000/")
 
 
@@ -218,6 +219,26 @@ def test_only_labelled_clients_reach_the_auth_service(manifests: list[Manifest])
     assert not allowed(policies, auth, customer, 8001), "the auth service never calls the customer API"
     assert allowed(policies, ingress, customer, 8001)
     assert not allowed(policies, stranger, customer, 8001)
+
+
+def test_auth_service_reads_client_addresses_forwarded_by_the_ingress(manifests: list[Manifest]) -> None:
+    """Behind the ingress every peer is the ingress controller: without trusted proxies the
+    per-address login limit counts every user as its one address and locks them out together."""
+    (config,) = [
+        c for n, c in of_kind(manifests, "ConfigMap").items() if n.startswith("auth-service-settings-")
+    ]
+    assert config["data"].get("AUTH_TRUSTED_PROXIES"), (
+        "AUTH_TRUSTED_PROXIES unset: all logins share one address"
+    )
+    settings = load_settings(AuthSettings, "AUTH_", config["data"])  # parsed and checked as the pod does
+    networks = [ipaddress.ip_network(proxy, strict=False) for proxy in settings.http.trusted_proxies]
+    assert networks
+    assert all(network.is_private for network in networks), "only the cluster's own network may forward"
+    # Nothing outside the cluster reaches the pods, so no client can hand them X-Forwarded-For itself.
+    policies = list(of_kind(manifests, "NetworkPolicy").values())
+    auth = pod(manifests, "Deployment", "auth-service")
+    for outside in ("203.0.113.7", "10.1.2.3", "2001:db8::7"):
+        assert not allowed(policies, Endpoint(ip=outside), auth, 8000)
 
 
 def test_only_the_services_reach_the_data_stores(manifests: list[Manifest]) -> None:

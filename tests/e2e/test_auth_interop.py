@@ -64,7 +64,7 @@ def test_token_verifies_with_joserfc_from_discovery_and_jwks_only(service: Servi
     metadata = httpx.get(f"{service.url}/.well-known/openid-configuration").json()
     key_set = KeySet.import_key_set(httpx.get(metadata["jwks_uri"]).json())
     verified = jwt.decode(
-        tokens["access_token"], key_set, algorithms=metadata["id_token_signing_alg_values_supported"]
+        tokens["access_token"], key_set, algorithms=metadata["access_token_signing_alg_values_supported"]
     )
     assert verified.header["typ"] == "at+jwt"
     jwt.JWTClaimsRegistry(
@@ -74,7 +74,7 @@ def test_token_verifies_with_joserfc_from_discovery_and_jwks_only(service: Servi
         exp={"essential": True},
         jti={"essential": True},
     ).validate(verified.claims)
-    assert "users:manage" in verified.claims["scope"].split()
+    assert "customers:read" in verified.claims["scope"].split()
     assert verified.claims["roles"] == ["admin"]
 
 
@@ -87,6 +87,7 @@ def test_full_token_lifecycle_over_http(service: ServiceProcess) -> None:
                 "client_id": "first-party",
                 "username": ADMIN[0],
                 "password": ADMIN[1],
+                "resource": "auth",  # the admin API's audience
             },
         ).json()
         bearer = {"Authorization": f"Bearer {tokens['access_token']}"}

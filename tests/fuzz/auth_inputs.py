@@ -62,6 +62,7 @@ def seed(base_url: str, admin: dict[str, str]) -> Seeded:
             "client_name": "fuzz",
             "grant_types": ["client_credentials"],
             "scope": "customers:read",
+            "token_endpoint_auth_method": "client_secret_post",
         },
     )
     SEEDED.client_secret = str(client["client_secret"])

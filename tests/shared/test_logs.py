@@ -82,8 +82,10 @@ def test_one_access_line_per_request_except_probes(caplog: pytest.LogCaptureFixt
         client.get("/healthz")
         client.get("/no/such/path")
     lines = [record for record in caplog.records if record.name == "access"]
-    assert [line.getMessage() for line in lines] == ["GET /items/3 200", "GET /no/such/path 404"]
+    # The route template, never the raw path; a request no route matched: the fixed placeholder.
+    assert [line.getMessage() for line in lines] == ["GET /items/{item_id} 200", "GET unmatched 404"]
     first = lines[0].__dict__
-    assert (first["method"], first["path"], first["status"]) == ("GET", "/items/3", 200)
+    assert (first["method"], first["route"], first["status"]) == ("GET", "/items/{item_id}", 200)
+    assert "path" not in first
     assert isinstance(first["duration_ms"], float)
     assert answer.headers["x-request-id"] == "caller-id-42"

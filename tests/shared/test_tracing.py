@@ -108,6 +108,7 @@ def test_spans_continue_the_callers_trace_and_name_the_route(
         with TestClient(app) as client:
             assert client.get("/items/7", headers={"traceparent": TRACEPARENT}).status_code == 200
             assert client.get("/boom").status_code == 500
+            assert client.get("/no/52998224725").status_code == 404
         provider.force_flush()
     finally:
         root.removeHandler(handler)
@@ -122,7 +123,7 @@ def test_spans_continue_the_callers_trace_and_name_the_route(
         for span in scope_spans.spans
     ]
     by_name = {span.name: (resource, span) for resource, span in spans}
-    assert set(by_name) == {"GET /items/{item_id}", "GET /boom"}
+    assert set(by_name) == {"GET /items/{item_id}", "GET /boom", "GET"}  # GET: no route matched
     resource, span = by_name["GET /items/{item_id}"]
     assert span.trace_id.hex() == TRACE_ID
     assert span.parent_span_id.hex() == "00f067aa0ba902b7"
@@ -134,8 +135,12 @@ def test_spans_continue_the_callers_trace_and_name_the_route(
     _, failed = by_name["GET /boom"]
     assert failed.status.code == 2  # STATUS_CODE_ERROR
     assert failed.trace_id.hex() != TRACE_ID
+    # The raw path is client text (a CPF, say): no span attribute holds it, routed or not.
+    values = [str(a.value) for _, span in spans for a in span.attributes]
+    assert not [v for v in values if "/items/7" in v or "52998224725" in v]
+    assert "http.route" not in {a.key for a in by_name["GET"][1].attributes}
 
     records = [json.loads(line) for line in lines.getvalue().splitlines()]
     handler_line = next(r for r in records if r["msg"] == "looking at item")
-    access_line = next(r for r in records if r["logger"] == "access" and r.get("path") == "/items/7")
+    access_line = next(r for r in records if r["logger"] == "access" and r.get("route") == "/items/{item_id}")
     assert handler_line["trace_id"] == access_line["trace_id"] == TRACE_ID

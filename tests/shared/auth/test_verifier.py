@@ -28,7 +28,7 @@ OTHER = SigningKey.generate("RS256", kid="rsa-1")  # same kid, another key
 
 def make_verifier(**kwargs: Any) -> TokenVerifier:
     keys = StaticKeySource(PreparedKey.from_jwk(k.public_jwk()) for k in (RSA, EC, ED))
-    return TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE, **kwargs)
+    return TokenVerifier(keys, **{"issuer": ISSUER, "audience": AUDIENCE, **kwargs})
 
 
 def b64(data: bytes) -> str:
@@ -56,6 +56,16 @@ async def test_audience_list_containing_ours_is_accepted() -> None:
     assert (
         await make_verifier().verify(RSA.sign(claims(aud=["billing", AUDIENCE])))
     ).client_id == "first-party"
+
+
+@pytest.mark.parametrize("aud", ["billing", ["billing", "ledger"], AUDIENCE])
+async def test_no_audience_accepts_any_audience_and_checks_the_rest(aud: str | list[str]) -> None:
+    """``audience=None`` is the issuer's own introspection: any audience, still its signature and claims."""
+    any_audience = make_verifier(audience=None)
+    assert (await any_audience.verify(RSA.sign(claims(aud=aud)))).aud == aud
+    await rejects(RSA.sign(claims(aud=aud, iss="http://other-issuer.test")), "wrong_issuer", any_audience)
+    await rejects(RSA.sign(claims(aud=[])), "wrong_audience", any_audience)
+    await rejects(OTHER.sign(claims(aud=aud)), "bad_signature", any_audience)
 
 
 async def test_cached_token_still_expires() -> None:
