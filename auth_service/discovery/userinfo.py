@@ -2,7 +2,7 @@
 
 The token verified already; what is checked here is the account behind it, since a token outlives
 a disabling or a deletion by up to its lifetime. A client's own token (client_credentials: ``sub``
-is the client) has no account behind it and answers with no roles.
+is the client) has no account behind it and answers with neither roles nor e-mail.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class UserInfo(msgspec.Struct, omit_defaults=True):
     client_id: str
     scope: str
     scopes: list[str]
-    roles: list[str]
+    roles: list[str] = []
     email: str | None = None
 
 
@@ -46,9 +46,7 @@ class UserInfoService:
     async def of(self, claims: AccessClaims) -> UserInfo:
         scopes = sorted(claims.scopes)
         if claims.sub == claims.client_id:
-            return UserInfo(
-                sub=claims.sub, client_id=claims.client_id, scope=claims.scope, scopes=scopes, roles=[]
-            )
+            return UserInfo(sub=claims.sub, client_id=claims.client_id, scope=claims.scope, scopes=scopes)
         user = await self._users.active_user(claims.sub)
         if user is None:
             raise TokenUserInactive(headers={"WWW-Authenticate": self._challenge})

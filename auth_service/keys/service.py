@@ -6,9 +6,6 @@ like every other change a context makes, whoever the caller is.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable
 
 from auth_service.audit.service import Actor, AuditTrail
@@ -17,17 +14,16 @@ from auth_service.keys.repository import SigningKeyRow
 from auth_service.keys.rotation import KeyRotation, RotationOutcome
 from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.settings import KeySettings
-from shared.db.pool import DatabaseUnavailable, PostgresPool
+from shared.db.pool import PostgresPool
+from shared.periodic import PeriodicRefresh
 
 __all__ = ["SigningKeys"]
-
-log = logging.getLogger(__name__)
 
 
 class SigningKeys:
     """Owns the keyring and the rotation timer of one replica."""
 
-    __slots__ = ("_audit", "_interval", "_on_rotation", "_task", "keyring", "rotation")
+    __slots__ = ("_audit", "_on_rotation", "_timer", "keyring", "rotation")
 
     def __init__(
         self,
@@ -53,8 +49,7 @@ class SigningKeys:
             prepublish=settings.key_prepublish_seconds,
             retention=retention_seconds,
         )
-        self._interval = settings.key_refresh_interval
-        self._task: asyncio.Task[None] | None = None
+        self._timer = PeriodicRefresh("signing keys", self._step, interval=settings.key_refresh_interval)
 
     async def sync(self, *, rotate_now: bool = False) -> RotationOutcome:
         """One rotation step, then reload this replica's keyring."""
@@ -79,24 +74,11 @@ class SigningKeys:
         await self.keyring.refresh()
         return self.keyring.rows
 
+    async def _step(self) -> None:
+        await self.sync()
+
     async def start(self) -> None:
-        with contextlib.suppress(DatabaseUnavailable):
-            await self.sync()
-        self._task = asyncio.create_task(self._run(), name="signing-keys")
+        await self._timer.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.sync()
-            except DatabaseUnavailable as exc:
-                log.warning("signing keys not refreshed: database unavailable (%s)", exc)
-            except Exception:
-                log.exception("signing keys not refreshed")
+        await self._timer.stop()

@@ -8,20 +8,16 @@ immutable and replaced whole, so a request sees one consistent version.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Iterable
 
 import msgspec
 
 from auth_service.resources.repository import ResourceServerRepository
 from auth_service.resources.schemas import ResourceServer
-from shared.db.pool import DatabaseUnavailable, PostgresPool
+from shared.db.pool import PostgresPool
+from shared.periodic import PeriodicRefresh
 
 __all__ = ["RegisteredResource", "ResourceRegistry", "ResourceSnapshot"]
-
-log = logging.getLogger(__name__)
 
 
 class RegisteredResource(msgspec.Struct, frozen=True):
@@ -48,14 +44,13 @@ class ResourceSnapshot(msgspec.Struct, frozen=True):
 class ResourceRegistry:
     """One replica's snapshot of the resource servers."""
 
-    __slots__ = ("_interval", "_pool", "_repo", "_snapshot", "_task", "version")
+    __slots__ = ("_pool", "_repo", "_snapshot", "_timer", "version")
 
     def __init__(self, pool: PostgresPool, *, interval: float) -> None:
         self._pool = pool
-        self._interval = interval
         self._repo = ResourceServerRepository()
         self._snapshot = ResourceSnapshot(resources={}, owners={})
-        self._task: asyncio.Task[None] | None = None
+        self._timer = PeriodicRefresh("resource servers", self.refresh, interval=interval)
         self.version = 0
         """Grows by one whenever the content changes (discovery re-encodes its document then)."""
 
@@ -87,23 +82,7 @@ class ResourceRegistry:
             self.version += 1
 
     async def start(self) -> None:
-        with contextlib.suppress(DatabaseUnavailable):
-            await self.refresh()
-        self._task = asyncio.create_task(self._run(), name="resource-registry")
+        await self._timer.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.refresh()
-            except DatabaseUnavailable as exc:
-                log.warning("resource servers not refreshed: database unavailable (%s)", exc)
-            except Exception:
-                log.exception("resource servers not refreshed")
+        await self._timer.stop()

@@ -25,6 +25,7 @@ from tests.auth_service.conftest import (
     AuthClient,
     basic,
 )
+from tests.auth_service.test_refresh_and_revocation import introspect
 from tests.auth_service.test_token_grants import claims_of
 
 INACTIVE = {"active": False}
@@ -40,14 +41,6 @@ def register(auth: AuthClient, **fields: Any) -> ClientWithSecret:
 
 def credentials(client: ClientWithSecret) -> dict[str, str]:
     return basic(client.client_id, client.client_secret or "")
-
-
-def introspect(auth: AuthClient, token: str, headers: dict[str, str]) -> dict[str, Any]:
-    response = auth.http.post("/oauth/introspect", data={"token": token}, headers=headers)
-    assert response.status_code == 200, response.text
-    assert response.headers["cache-control"] == "no-store"
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def refresh(auth: AuthClient, token: str) -> Any:

@@ -81,7 +81,8 @@ def test_client_tokens_have_no_me(auth: AuthClient) -> None:
     assert auth.http.get("/api/1/users/me", headers=auth.bearer(token)).status_code == 403
     info = auth.http.get("/userinfo", headers=auth.bearer(token)).json()
     assert info["sub"] == client.client_id
-    assert "roles" not in info or info["roles"] == []
+    assert "roles" not in info  # absent claims are left out, never empty or null (OIDC Core 5.3.2)
+    assert "email" not in info
 
 
 def test_registration_is_off_by_default(auth: AuthClient) -> None:
