@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
 import click
 
 from auth_service.settings import ENV_PREFIX, AuthSettings, settings_from_env
-from shared.cli_support import fail, read_settings, run_migrations
-from shared.db.pool import DatabaseUnavailable
+from shared.cli_support import fail, read_settings, run_migrations, run_on_database
 from shared.logs import configure_logging
 from shared.serve import PortInUse, bind_socket, serve
 
@@ -65,10 +63,7 @@ def keys_rotate() -> None:
     from auth_service.operator_tasks import rotate_keys
 
     settings = read_settings(PROGRAM, settings_from_env)
-    try:
-        outcome = asyncio.run(rotate_keys(settings))
-    except (DatabaseUnavailable, OSError) as exc:
-        fail(PROGRAM, f"database not reachable: {exc}", code=1)
+    outcome = run_on_database(PROGRAM, rotate_keys(settings))
     click.echo(
         f"{PROGRAM}: key {outcome.pending} published; it signs in {settings.keys.key_prepublish_seconds} s "
         f"(active now: {outcome.active})"
@@ -95,11 +90,9 @@ def bootstrap_admin() -> None:
     email = bootstrap.bootstrap_admin_email or os.environ.get("BOOTSTRAP_ADMIN_EMAIL") or "admin@example.com"
     password = bootstrap.bootstrap_admin_password or os.environ.get("BOOTSTRAP_ADMIN_PASSWORD") or None
     try:
-        result = asyncio.run(create_first_admin(settings, email, password))
+        result = run_on_database(PROGRAM, create_first_admin(settings, email, password))
     except BootstrapRefused as exc:
         fail(PROGRAM, str(exc), code=1)
-    except (DatabaseUnavailable, OSError) as exc:
-        fail(PROGRAM, f"database not reachable: {exc}", code=1)
     if result is None:
         click.echo(f"{PROGRAM}: an admin already exists; nothing to do")
         return
@@ -123,11 +116,9 @@ def recover_admin_command(email: str) -> None:
 
     settings: AuthSettings = read_settings(PROGRAM, settings_from_env)
     try:
-        recovered, password = asyncio.run(recover_admin(settings, email))
+        recovered, password = run_on_database(PROGRAM, recover_admin(settings, email))
     except RecoveryRefused as exc:
         fail(PROGRAM, str(exc), code=1)
-    except (DatabaseUnavailable, OSError) as exc:
-        fail(PROGRAM, f"database not reachable: {exc}", code=1)
     how = "created" if recovered.created else "restored"
     click.echo(f"{PROGRAM}: {how} admin {recovered.email} (role admin: {' '.join(recovered.role_scopes)})")
     click.echo(f"{PROGRAM}: generated password (shown once): {password}")
@@ -167,11 +158,9 @@ def resource_servers_create(
     except msgspec.ValidationError as exc:
         fail(PROGRAM, f"resource server not registered: {exc}", code=2)
     try:
-        server = asyncio.run(register_resource_server(settings, data))
+        server = run_on_database(PROGRAM, register_resource_server(settings, data))
     except DomainError as exc:
         fail(PROGRAM, f"resource server not registered: {exc.detail}", code=1)
-    except (DatabaseUnavailable, OSError) as exc:
-        fail(PROGRAM, f"database not reachable: {exc}", code=1)
     click.echo(
         f"{PROGRAM}: registered resource server {server.identifier} (scopes: {' '.join(server.scopes)})"
     )
@@ -185,8 +174,5 @@ def resource_servers_list() -> None:
     from auth_service.resources.operator import list_resource_servers
 
     settings = read_settings(PROGRAM, settings_from_env)
-    try:
-        servers = asyncio.run(list_resource_servers(settings))
-    except (DatabaseUnavailable, OSError) as exc:
-        fail(PROGRAM, f"database not reachable: {exc}", code=1)
+    servers = run_on_database(PROGRAM, list_resource_servers(settings))
     click.echo(msgspec.json.encode(servers).decode())

@@ -33,6 +33,16 @@ ADMIN_PASSWORD = "correct horse battery staple"
 AGENT_EMAIL = "agent.smith@example.com"
 AGENT_PASSWORD = "matrix reloaded violet sunrise"
 SYSTEM = Actor(id=OPERATOR_ID)
+# What migration 0003 seeds: the auth API's scopes and the customer API's, each sorted.
+AUTH_API_SCOPES = [
+    "admin:audit",
+    "admin:clients",
+    "admin:keys",
+    "admin:resources",
+    "admin:roles",
+    "admin:users",
+]
+CUSTOMER_API_SCOPES = ["customers:delete", "customers:read", "customers:write"]
 """Seeding acts as the operator: unbounded powers, like the CLI."""
 
 

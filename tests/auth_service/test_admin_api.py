@@ -11,6 +11,8 @@ from tests.auth_service.conftest import (
     ADMIN_PASSWORD,
     AGENT_EMAIL,
     AGENT_PASSWORD,
+    AUTH_API_SCOPES,
+    CUSTOMER_API_SCOPES,
     AuthClient,
     basic,
 )
@@ -169,15 +171,8 @@ def test_roles_crud_and_assignment(seeded: AuthClient, admin: dict[str, str]) ->
     names = [r["name"] for r in seeded.http.get("/api/1/admin/roles/", headers=admin).json()]
     assert names == ["admin", "agent", "viewer"]
     assert seeded.http.get("/api/1/admin/roles/admin", headers=admin).json()["scopes"] == [
-        "admin:audit",
-        "admin:clients",
-        "admin:keys",
-        "admin:resources",
-        "admin:roles",
-        "admin:users",
-        "customers:delete",
-        "customers:read",
-        "customers:write",
+        *AUTH_API_SCOPES,
+        *CUSTOMER_API_SCOPES,
     ]
 
 

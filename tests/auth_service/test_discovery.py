@@ -5,7 +5,14 @@ from __future__ import annotations
 from litestar.testing import TestClient
 
 from auth_service.app import create_app
-from tests.auth_service.conftest import SYSTEM, AuthClient, SettingsFactory, serving
+from tests.auth_service.conftest import (
+    AUTH_API_SCOPES,
+    CUSTOMER_API_SCOPES,
+    SYSTEM,
+    AuthClient,
+    SettingsFactory,
+    serving,
+)
 
 
 def test_metadata_names_every_endpoint_and_capability(auth: AuthClient) -> None:
@@ -25,15 +32,8 @@ def test_metadata_names_every_endpoint_and_capability(auth: AuthClient) -> None:
     assert "client_secret_basic" in metadata["token_endpoint_auth_methods_supported"]
     assert "client_secret_post" in metadata["token_endpoint_auth_methods_supported"]
     assert metadata["scopes_supported"] == [  # every scope a registered resource server owns
-        "admin:audit",
-        "admin:clients",
-        "admin:keys",
-        "admin:resources",
-        "admin:roles",
-        "admin:users",
-        "customers:delete",
-        "customers:read",
-        "customers:write",
+        *AUTH_API_SCOPES,
+        *CUSTOMER_API_SCOPES,
     ]
     assert metadata["access_token_signing_alg_values_supported"] == ["RS256"]
     assert "id_token_signing_alg_values_supported" not in metadata  # no ID token is issued (yet)

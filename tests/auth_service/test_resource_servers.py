@@ -16,6 +16,7 @@ from tests.auth_service.conftest import (
     ADMIN_PASSWORD,
     AGENT_EMAIL,
     AGENT_PASSWORD,
+    AUTH_API_SCOPES,
     SYSTEM,
     AuthClient,
     SettingsFactory,
@@ -69,14 +70,7 @@ def test_the_seeded_servers_are_listed(seeded: AuthClient, admin: dict[str, str]
     by_id = {s["identifier"]: s for s in listed.json()}
     assert set(by_id) == {"auth", "customers"}
     assert by_id["auth"]["managed"] is True
-    assert by_id["auth"]["scopes"] == [
-        "admin:audit",
-        "admin:clients",
-        "admin:keys",
-        "admin:resources",
-        "admin:roles",
-        "admin:users",
-    ]
+    assert by_id["auth"]["scopes"] == AUTH_API_SCOPES
     assert by_id["customers"] == {
         **by_id["customers"],
         "managed": False,

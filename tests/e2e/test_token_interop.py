@@ -29,8 +29,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from devstack.databases import create_database, drop_database
-from tests.auth_service.conftest import new_kek
-from tests.ecosystem import bootstrap_admin
+from tests.ecosystem import auth_environment, bootstrap_admin
 from tests.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -52,16 +51,15 @@ def issuer(
 ) -> Iterator[str]:
     name = f"interop_{os.getpid()}"
     database = asyncio.run(create_database(pg_server_url, name, template=auth_template))
-    env = {
-        "AUTH_DATABASE_URL": database,
-        "AUTH_REDIS_URL": redis_url,
-        "AUTH_REDIS_PREFIX": f"{redis_namespace}:interop:",
-        "AUTH_KEY_ENCRYPTION_KEY": new_kek(),
-        "AUTH_ARGON2_MEMORY_KIB": "1024",
-        "AUTH_ARGON2_TIME_COST": "1",
-        "AUTH_BOOTSTRAP_ADMIN_EMAIL": ADMIN[0],
-        "AUTH_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
-    }
+    env = auth_environment(
+        database,
+        redis_url,
+        f"{redis_namespace}:interop:",
+        AUTH_ARGON2_MEMORY_KIB="1024",
+        AUTH_ARGON2_TIME_COST="1",
+        AUTH_BOOTSTRAP_ADMIN_EMAIL=ADMIN[0],
+        AUTH_BOOTSTRAP_ADMIN_PASSWORD=ADMIN[1],
+    )
     bootstrap_admin(env)
     process = ServiceProcess("auth_service", env, tmp_path_factory.mktemp("interop")).start()
     try:
