@@ -37,7 +37,7 @@ def serve_command() -> None:
         sock = bind_socket(settings.http.host, settings.http.port, f"{ENV_PREFIX}PORT")
     except PortInUse as exc:
         fail(PROGRAM, str(exc), code=3)
-    serve(app, sock, log_level=settings.http.log_level)
+    serve(app, sock, log_level=settings.http.log_level, keep_alive_timeout=settings.http.keep_alive_timeout)
 
 
 @main.group("db")

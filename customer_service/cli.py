@@ -32,7 +32,7 @@ def serve_command() -> None:
         sock = bind_socket(http.host, http.port, f"{ENV_PREFIX}PORT")
     except PortInUse as exc:
         fail(PROGRAM, str(exc), code=3)
-    serve(create_app(settings), sock, log_level=http.log_level)
+    serve(create_app(settings), sock, log_level=http.log_level, keep_alive_timeout=http.keep_alive_timeout)
 
 
 @main.group("db")

@@ -66,6 +66,10 @@ class HttpSettings(msgspec.Struct, kw_only=True):
     """Minimum level logged."""
     log_format: Literal["auto", "json", "text"] = "auto"
     """``json`` (one object per line), ``text``, or ``auto`` (text on a terminal)."""
+    keep_alive_timeout: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 75
+    """Seconds an idle keep-alive connection stays open. Longer than the idle timeout of the proxy
+    or load balancer in front (60 s on most), so the proxy closes first: when the server closes a
+    connection the proxy is reusing, that request fails (a 502 there, a reset for a direct client)."""
     max_body_bytes: PositiveInt = 64 * 1024
     """Largest request body accepted (413 above it)."""
     max_header_bytes: PositiveInt = 16 * 1024

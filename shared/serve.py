@@ -53,8 +53,19 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def serve(app: Litestar, sock: socket.socket, *, log_level: str, graceful_timeout: int = 20) -> None:
-    """Serve until SIGINT/SIGTERM; in-flight requests drain for up to ``graceful_timeout`` s."""
+def serve(
+    app: Litestar,
+    sock: socket.socket,
+    *,
+    log_level: str,
+    keep_alive_timeout: int,
+    graceful_timeout: int = 20,
+) -> None:
+    """Serve until SIGINT/SIGTERM; in-flight requests drain for up to ``graceful_timeout`` s.
+
+    ``keep_alive_timeout`` replaces uvicorn's 5 s, which is shorter than any load balancer's idle
+    timeout: the server then closes connections the balancer is about to reuse.
+    """
     config = uvicorn.Config(
         app,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
@@ -64,6 +75,7 @@ def serve(app: Litestar, sock: socket.socket, *, log_level: str, graceful_timeou
         log_config=None,
         log_level=log_level.lower(),
         timeout_graceful_shutdown=graceful_timeout,
+        timeout_keep_alive=keep_alive_timeout,
         server_header=False,
         proxy_headers=False,
     )

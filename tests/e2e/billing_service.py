@@ -62,6 +62,7 @@ def main() -> None:
         create_app(os.environ["BILLING_ISSUER"]),
         bind_socket("127.0.0.1", port, "BILLING_PORT"),
         log_level="info",
+        keep_alive_timeout=75,
     )
 
 
