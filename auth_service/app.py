@@ -28,6 +28,7 @@ from auth_service.powers.service import (
 from auth_service.resources.controllers import admin_resource_servers_router
 from auth_service.roles.controllers import admin_roles_router
 from auth_service.settings import AuthSettings
+from auth_service.tokens.admin_controllers import admin_tokens_router
 from auth_service.tokens.controllers import oauth_handlers
 from auth_service.tokens.error_answers import oauth_error_answer
 from auth_service.tokens.errors import OAuthError
@@ -54,7 +55,9 @@ def _area(scope: str, *routers: Router) -> Router:
 
 
 def _admin_router(services: AuthServices) -> Router:
-    """``/api/1/admin``: one scope per area, so holding one area's power opens no other."""
+    """``/api/1/admin``: one scope per area, so holding one area's power opens no other. Revoking
+    any token is in two areas at once (``admin:users`` for a user's token, ``admin:clients`` for a
+    client's), so that route checks which one the token needs itself."""
     actors = services.actors
     return Router(
         "/api/1/admin",
@@ -69,6 +72,7 @@ def _admin_router(services: AuthServices) -> Router:
             _area(ADMIN_RESOURCES, admin_resource_servers_router(services.resource_servers, actors)),
             _area(ADMIN_KEYS, admin_keys_router(services.signing_keys, actors)),
             _area(ADMIN_AUDIT, admin_audit_router(services.audit)),
+            admin_tokens_router(services.admin_tokens, actors, REALM),
         ],
         security=[{"bearer": []}],
     )

@@ -52,6 +52,24 @@ def db_upgrade() -> None:
     run_migrations(PROGRAM, settings.database.database_url, MIGRATIONS)
 
 
+@main.command("purge")
+def purge_command() -> None:
+    """Delete what retention no longer keeps, now (audited as the operator; for a CronJob).
+
+    Expired refresh tokens and ended sessions (a day past their end), revocations no verifier can
+    still need, audit events older than AUTH_AUDIT_RETENTION_DAYS. Under the same lock as the
+    service's own rounds (AUTH_PURGE_INTERVAL): while one runs, this does nothing and says so.
+    """
+    from auth_service.retention.operator import purge_now
+
+    settings = read_settings(PROGRAM, settings_from_env)
+    report = run_on_database(PROGRAM, purge_now(settings))
+    if report is None:
+        click.echo(f"{PROGRAM}: another purge is running; nothing done")
+        return
+    click.echo(f"{PROGRAM}: purged {report.describe()}")
+
+
 @main.group("keys")
 def keys() -> None:
     """Signing keys."""
@@ -68,6 +86,57 @@ def keys_rotate() -> None:
         f"{PROGRAM}: key {outcome.pending} published; it signs in {settings.keys.key_prepublish_seconds} s "
         f"(active now: {outcome.active})"
     )
+
+
+@keys.command("revoke")
+@click.argument("kid")
+def keys_revoke(kid: str) -> None:
+    """Emergency revocation of signing key KID (audited as the operator).
+
+    KID stops signing and leaves the JWKS now; if it was the active key, the pending key or a fresh
+    one signs at once. Every verifier drops KID and refuses its tokens within seconds. Revoking a
+    revoked key changes nothing.
+    """
+    from auth_service.keys.revocation import SigningKeyNotFound
+    from auth_service.keys.sealing import KeyEncryptionKeyError
+    from auth_service.operator_tasks import revoke_key
+
+    settings = read_settings(PROGRAM, settings_from_env)
+    try:
+        outcome = run_on_database(PROGRAM, revoke_key(settings, kid))
+    except SigningKeyNotFound:
+        fail(PROGRAM, f"no signing key {kid}", code=1)
+    except KeyEncryptionKeyError as exc:
+        fail(PROGRAM, str(exc))
+    when = outcome.revoked_at.isoformat() if outcome.revoked_at else "?"
+    if outcome.already_revoked:
+        click.echo(f"{PROGRAM}: key {kid} was already revoked (at {when}); nothing changed")
+    else:
+        click.echo(f"{PROGRAM}: key {kid} revoked at {when}; verifiers refuse its tokens within seconds")
+    click.echo(f"{PROGRAM}: key {outcome.active} signs now")
+
+
+@keys.command("reseal")
+def keys_reseal() -> None:
+    """Seal every signing key again under AUTH_KEY_ENCRYPTION_KEY (one transaction, audited).
+
+    Run it after a new key-encryption key is in AUTH_KEY_ENCRYPTION_KEY (or _FILE) on every replica
+    and the old one in AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS; then the old one can be removed.
+    """
+    from auth_service.keys.sealing import KeyEncryptionKeyError
+    from auth_service.operator_tasks import reseal_keys
+
+    settings = read_settings(PROGRAM, settings_from_env)
+    try:
+        outcome = run_on_database(PROGRAM, reseal_keys(settings))
+    except KeyEncryptionKeyError as exc:
+        fail(PROGRAM, str(exc))
+    click.echo(
+        f"{PROGRAM}: {outcome.resealed} signing key(s) resealed under the newest key-encryption key "
+        f"({outcome.from_previous} were sealed with a previous one)"
+    )
+    if settings.keys.previous_key_encryption_keys:
+        click.echo(f"{PROGRAM}: AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS can now be emptied")
 
 
 @main.group("users")

@@ -1,4 +1,5 @@
-"""What the operator commands do, outside HTTP: rotate signing keys, create or recover an admin.
+"""What the operator commands do, outside HTTP: rotate, revoke or reseal signing keys, create or
+recover an admin.
 
 Every one is audited as the ``operator`` (``OPERATOR_ID``), whose powers are unbounded: it runs with
 database access, which is already every power.
@@ -14,23 +15,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
-from redis.asyncio import Redis
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.errors import EmailTaken, InvalidField
+from auth_service.keys.resealing import Reseal
+from auth_service.keys.revocation import KeyRevocation
 from auth_service.keys.rotation import RotationOutcome
-from auth_service.keys.sealing import KeyEncryptionKey
-from auth_service.keys.service import SigningKeys
+from auth_service.keys.service import SigningKeys, key_encryption_key
 from auth_service.passwords.hashing import PasswordHashing
 from auth_service.passwords.policy import PasswordPolicy
 from auth_service.powers.service import OPERATOR_ID
+from auth_service.resources.registry import ResourceRegistry
+from auth_service.revocations.service import Revoker
 from auth_service.settings import AuthSettings
-from auth_service.tokens.revocations import AccessRevocations
 from auth_service.tokens.sessions import SessionService
 from auth_service.users.recovery import AdminRecovery, RecoveredAdmin
 from auth_service.users.schemas import UserCreate
 from auth_service.users.service import UserService
-from shared.auth.deny_list import DenyList
 from shared.db.pool import PostgresPool
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "RecoveryRefused",
     "create_first_admin",
     "recover_admin",
+    "reseal_keys",
+    "revoke_key",
     "rotate_keys",
 ]
 
@@ -59,16 +62,35 @@ class FirstAdmin(msgspec.Struct, frozen=True):
     generated_password: str | None
 
 
-async def rotate_keys(settings: AuthSettings) -> RotationOutcome:
-    """Audited like a rotation through the admin API, as the ``operator``."""
+@asynccontextmanager
+async def _signing_keys(settings: AuthSettings) -> AsyncIterator[SigningKeys]:
+    """The signing keys over a small pool (raises ``KeyEncryptionKeyError`` for a bad KEK setting)."""
     keys = settings.keys
-    kek = KeyEncryptionKey.from_settings(keys.key_encryption_key, keys.key_encryption_key_file)
+    kek = key_encryption_key(keys)
     pool = PostgresPool(settings.database.database_url, min_size=1, max_size=2)
     try:
-        signing_keys = SigningKeys(pool, kek, keys, settings.key_retention_seconds, audit=AuditTrail(pool))
-        return await signing_keys.rotate(OPERATOR)
+        yield SigningKeys(pool, kek, keys, settings.key_retention_seconds, audit=AuditTrail(pool))
     finally:
         await pool.close()
+
+
+async def rotate_keys(settings: AuthSettings) -> RotationOutcome:
+    """Audited like a rotation through the admin API, as the ``operator``."""
+    async with _signing_keys(settings) as signing_keys:
+        return await signing_keys.rotate(OPERATOR)
+
+
+async def revoke_key(settings: AuthSettings, kid: str) -> KeyRevocation:
+    """Emergency revocation, as through the admin API; the replicas hear of it through the
+    revocation feed (or their next key refresh). Raises ``SigningKeyNotFound``."""
+    async with _signing_keys(settings) as signing_keys:
+        return await signing_keys.revoke(kid, OPERATOR)
+
+
+async def reseal_keys(settings: AuthSettings) -> Reseal:
+    """Every signing key sealed again under the newest key-encryption key, audited."""
+    async with _signing_keys(settings) as signing_keys:
+        return await signing_keys.reseal(OPERATOR)
 
 
 def _write_credentials(path: str, email: str, password: str) -> None:
@@ -90,20 +112,28 @@ class _AccountTools:
 async def _account_tools(settings: AuthSettings) -> AsyncIterator[_AccountTools]:
     """The account services over a small pool, closed (with argon2's executor) on the way out."""
     pool = PostgresPool(settings.database.database_url, min_size=1, max_size=2)
-    redis = Redis.from_url(settings.redis.redis_url)
     hashing = PasswordHashing.from_settings(settings.passwords)
     audit = AuditTrail(pool)
-    sessions = SessionService(pool, AccessRevocations(DenyList(redis, settings.redis.redis_prefix)), audit)
-    policy = PasswordPolicy.from_settings(settings.passwords)
     try:
+        revoker = await _revoker(settings, pool)
+        sessions = SessionService(pool, revoker, audit)
+        policy = PasswordPolicy.from_settings(settings.passwords)
         yield _AccountTools(
-            users=UserService(pool, hashing, policy, sessions, audit),
+            users=UserService(pool, hashing, policy, sessions, revoker, audit),
             recovery=AdminRecovery(pool, hashing, sessions, audit),
         )
     finally:
         hashing.close()
-        await redis.aclose()
         await pool.close()
+
+
+async def _revoker(settings: AuthSettings, pool: PostgresPool) -> Revoker:
+    """Revocations recorded for the running replicas' publishers to push (no Redis here), kept as
+    long as the longest access-token lifetime the resource servers have now."""
+    registry = ResourceRegistry(pool, interval=settings.oauth.resource_refresh_interval)
+    await registry.refresh()
+    default_ttl = settings.tokens.access_token_ttl
+    return Revoker(lambda: registry.longest_ttl(default_ttl))
 
 
 async def create_first_admin(settings: AuthSettings, email: str, password: str | None) -> FirstAdmin | None:

@@ -26,6 +26,7 @@ __all__ = [
     "OAuthSettings",
     "PasswordSettings",
     "RedisSettings",
+    "RetentionSettings",
     "SigningAlgorithm",
     "ThrottleSettings",
     "TokenSettings",
@@ -53,12 +54,17 @@ class DatabaseSettings(msgspec.Struct, kw_only=True):
 
 
 class RedisSettings(msgspec.Struct, kw_only=True):
-    """The Redis all replicas share: the access-token deny-list and the throttling state."""
+    """The Redis all replicas share: the revocation stream and the throttling state."""
 
     redis_url: str = "redis://127.0.0.1:6379/0"
-    """Redis: the access-token deny-list (revoked ``jti``s) and the throttling state all replicas share."""
+    """Redis: the revocation stream every verifier follows and the throttling state all replicas share."""
     redis_prefix: str = "auth:"
-    """Prefix of every Redis key this service writes; the customer service reads the deny-list under it."""
+    """Prefix of every Redis key this service writes; verifiers (the customer service) read the
+    revocation stream ``{prefix}revocations`` under it."""
+    revocation_grace: Annotated[float, msgspec.Meta(ge=2, le=3600)] = 30.0
+    """Seconds this service's own API (admin, self-service, ``/userinfo``) goes on checking tokens
+    against the revocations it last read while Redis cannot be read; past it those routes answer
+    503 until Redis does. The OAuth endpoints do not depend on it (introspection reads PostgreSQL)."""
 
 
 class HttpSettings(msgspec.Struct, kw_only=True):
@@ -119,11 +125,16 @@ class TokenSettings(msgspec.Struct, kw_only=True):
     """``iss`` of every token and the discovery base URL; empty means ``http://{host}:{port}``."""
     access_token_ttl: Annotated[int, msgspec.Meta(ge=30, le=86400)] = 600
     """Access-token lifetime in seconds for resource servers registered without their own (RFC 9068
-    JWT; revocation before it ends uses the deny-list)."""
+    JWT; a revocation before it ends is pushed to every verifier within seconds)."""
     refresh_token_ttl: PositiveInt = 30 * 86400
     """Lifetime of one refresh token in seconds; each use rotates it and starts a new one."""
     refresh_family_ttl: PositiveInt = 90 * 86400
     """Absolute lifetime in seconds of a login (refresh-token family): after it, log in again."""
+    refresh_reuse_grace: Annotated[int, msgspec.Meta(ge=0, le=300)] = 10
+    """Seconds after a refresh token's first use in which the same client presenting it again gets
+    the same successor (and a new access token) instead of the session being revoked as a reuse: a
+    retried request or two tabs refreshing at once (Okta's grace period, Auth0's reuse interval).
+    After it, or once the successor has been used, a reuse revokes the session. 0 turns it off."""
 
     def __post_init__(self) -> None:
         """An empty issuer is filled in by ``AuthSettings`` (it needs the HTTP host and port)."""
@@ -139,9 +150,13 @@ class KeySettings(msgspec.Struct, kw_only=True):
     """Algorithm of new signing keys: RS256 (default: every JOSE library supports it and it verifies
     fastest, see bench/auth_tokens.py), ES256 or EdDSA (Ed25519)."""
     key_encryption_key: str = ""
-    """Key-encryption key (32 bytes, base64url) sealing signing keys at rest with AES-256-GCM."""
+    """Key-encryption key (32 bytes, base64url) sealing signing keys at rest with AES-256-GCM; the
+    newest one, which seals (older ones go in ``AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS``)."""
     key_encryption_key_file: str = ""
     """File holding the key-encryption key (read when ``AUTH_KEY_ENCRYPTION_KEY`` is empty)."""
+    previous_key_encryption_keys: list[str] = msgspec.field(default_factory=list)
+    """Earlier key-encryption keys, comma-separated, that only open what they sealed (never seal).
+    Set during a KEK rotation, on every replica: then ``keys reseal`` and empty it again."""
     key_rotation_interval: NonNegativeInt = 30 * 86400
     """Seconds a key signs before the next one takes over (automatic rotation); 0 turns it off."""
     key_prepublish_seconds: NonNegativeInt = 3600
@@ -235,6 +250,17 @@ class ThrottleSettings(msgspec.Struct, kw_only=True):
     """The sliding window of ``AUTH_INTROSPECTION_LIMIT``, in seconds."""
 
 
+class RetentionSettings(msgspec.Struct, kw_only=True):
+    """The purge of rows nothing needs any more: ended sessions, spent revocations, old audit events."""
+
+    audit_retention_days: NonNegativeInt = 400
+    """Days an audit event is kept before the purge deletes it (PCI DSS 10.5.1 asks for at least a
+    year, the last three months at hand); 0 keeps audit events forever."""
+    purge_interval: NonNegativeInt = 3600
+    """Seconds between purge rounds in the service (one replica per round, under an advisory lock);
+    0 turns the in-service purge off (run ``auth-service purge`` from a CronJob instead)."""
+
+
 class AuthSettings(msgspec.Struct, kw_only=True):
     """Every setting of the auth service, one Struct per concern."""
 
@@ -247,6 +273,7 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     passwords: PasswordSettings = msgspec.field(default_factory=PasswordSettings)
     users: UserSettings = msgspec.field(default_factory=UserSettings)
     throttling: ThrottleSettings = msgspec.field(default_factory=ThrottleSettings)
+    retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
 
     def __post_init__(self) -> None:
         if not self.tokens.issuer:

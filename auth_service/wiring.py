@@ -3,12 +3,15 @@
 Every component is constructed here and only here, each handed the part of the settings it needs
 (``settings.passwords`` to the password hashing, never the whole object); controllers receive the
 typed services they call as closure arguments (``auth_service/app.py``). Nothing connects while
-building: ``AuthServices.running`` opens the pool and loads the signing keys when the app starts.
+building: ``AuthServices.running`` opens the pool, loads the signing keys, starts the revocation
+publisher and feed (``revocations/propagation.py``) when the app starts. Every revoking change
+records its revocations through the one ``Revoker``, in the change's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -23,31 +26,35 @@ from auth_service.clients.service import ClientService
 from auth_service.discovery.documents import ServerMetadata
 from auth_service.discovery.userinfo import UserInfoService
 from auth_service.keys.sealing import KeyEncryptionKey
-from auth_service.keys.service import SigningKeys
+from auth_service.keys.service import SigningKeys, key_encryption_key
 from auth_service.metrics import AuthMetrics, active_key_age
 from auth_service.passwords.hashing import PasswordHashing
 from auth_service.passwords.policy import PasswordPolicy
 from auth_service.powers.service import AUTH_RESOURCE
 from auth_service.resources.registry import ResourceRegistry
 from auth_service.resources.service import ResourceServerService
+from auth_service.retention.schedule import PurgeSchedule
+from auth_service.retention.service import RetentionPurge
+from auth_service.revocations.propagation import RevocationPropagation
+from auth_service.revocations.service import Revoker
 from auth_service.roles.service import RoleService
 from auth_service.settings import AuthSettings, TokenSettings
 from auth_service.throttling.client_address import ClientAddresses
 from auth_service.throttling.limits import Throttles
-from auth_service.tokens.access import AccessTokenIssuer
+from auth_service.tokens.access import AccessTokenIssuer, IssuedAfter
+from auth_service.tokens.admin_revocation import AdminTokenRevocation
 from auth_service.tokens.audience import AudienceResolver
 from auth_service.tokens.grants import TokenService
 from auth_service.tokens.introspection import TokenIntrospection
 from auth_service.tokens.presented import PresentedTokens
 from auth_service.tokens.revocation import TokenRevocation
-from auth_service.tokens.revocations import AccessRevocations
 from auth_service.tokens.sessions import SessionService
 from auth_service.users.self_service import SelfService
 from auth_service.users.service import UserService
 from auth_service.users.sessions import UserSessions
-from shared.auth.deny_list import DenyList
 from shared.auth.keys import PreparedKey, StaticKeySource
 from shared.auth.litestar import bearer_challenge
+from shared.auth.revocation_feed import RevocationFeed
 from shared.auth.verifier import TokenVerifier
 from shared.db.pool import PostgresPool
 from shared.http.health import ReadinessCheck
@@ -56,6 +63,10 @@ __all__ = ["REALM", "AuthServices", "OAuthServices", "build_services"]
 
 REALM = "auth"
 """``realm`` of this service's ``WWW-Authenticate: Bearer`` challenges."""
+LEEWAY = 30
+"""Clock leeway (seconds) of this service's verifiers: a token is expired once ``exp + LEEWAY <= now``,
+for its own API and for revocation and introspection (which verify signature and claims for any
+audience of ours and ask the revocation table themselves: ``tokens/presented.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +94,8 @@ class AuthServices:
     audit: AuditTrail
     metadata: ServerMetadata
     oauth: OAuthServices
+    revocations: RevocationPropagation
+    admin_tokens: AdminTokenRevocation
     userinfo: UserInfoService
     users: UserService
     accounts: SelfService
@@ -91,18 +104,23 @@ class AuthServices:
     clients: ClientService
     resource_registry: ResourceRegistry
     resource_servers: ResourceServerService
+    purge: PurgeSchedule
 
     @asynccontextmanager
     async def running(self, _: Litestar) -> AsyncIterator[None]:
-        """The app's lifespan: open what connects, load the keys and the resource servers, warm
-        argon2; close in reverse."""
+        """The app's lifespan: open what connects, load the keys and the resource servers, start
+        publishing and following revocations, warm argon2; close in reverse."""
         await self.pool.open()
         await self.signing_keys.start()
         await self.resource_registry.start()
+        await self.revocations.start()
+        await self.purge.start()
         await self.hashing.dummy_hash()
         try:
             yield
         finally:
+            await self.purge.stop()
+            await self.revocations.stop()
             await self.resource_registry.stop()
             await self.signing_keys.stop()
             self.hashing.close()
@@ -111,7 +129,9 @@ class AuthServices:
             await self.pool.close()
 
     def readiness(self) -> dict[str, ReadinessCheck]:
-        """``/readyz``: the database and a loaded signing key (a token can be issued)."""
+        """``/readyz``: the database and a loaded signing key (a token can be issued). Not the
+        revocation feed: only this service's own API needs it (503 there past the grace), while the
+        OAuth endpoints, introspection included, answer from PostgreSQL."""
 
         async def keys_ready() -> bool:
             return self.signing_keys.keyring.is_ready()
@@ -130,15 +150,21 @@ class AuthServices:
 def _signing_keys(
     settings: AuthSettings,
     pool: PostgresPool,
-    kek: KeyEncryptionKey | None,
+    kek: KeyEncryptionKey,
     audit: AuditTrail,
     metrics: AuthMetrics,
+    revoker: Revoker,
 ) -> tuple[SigningKeys, StaticKeySource]:
     """The keys, and the key source this service verifies its own tokens with (no HTTP to itself)."""
     keys = settings.keys
-    kek = kek or KeyEncryptionKey.from_settings(keys.key_encryption_key, keys.key_encryption_key_file)
     signing_keys = SigningKeys(
-        pool, kek, keys, settings.key_retention_seconds, audit, on_rotation=metrics.key_rotation
+        pool,
+        kek,
+        keys,
+        settings.key_retention_seconds,
+        audit,
+        on_rotation=metrics.key_rotation,
+        revoker=revoker,
     )
     metrics.watch_signing_key(active_key_age(signing_keys.loaded), keys.key_rotation_interval)
     own_keys = StaticKeySource()
@@ -150,93 +176,100 @@ def _signing_keys(
 
 def _oauth_services(
     settings: TokenSettings,
-    registry: ResourceRegistry,
+    audiences: AudienceResolver,
     pool: PostgresPool,
-    own_keys: StaticKeySource,
+    presented: PresentedTokens,
     signing_keys: SigningKeys,
     hashing: PasswordHashing,
     audit: AuditTrail,
-    revocations: AccessRevocations,
+    revoker: Revoker,
+    sessions: SessionService,
     directory: ClientDirectory,
     throttles: Throttles,
     metrics: AuthMetrics,
+    kek: KeyEncryptionKey,
+    clock: Callable[[], float],
+    issued_after: IssuedAfter,
 ) -> OAuthServices:
-    issuer = AccessTokenIssuer(signing_keys.keyring, issuer=settings.issuer)
-    audiences = AudienceResolver(registry, default_ttl=settings.access_token_ttl)
-    # Signature and claims only, any audience of ours: revocation and introspection look at the
-    # deny-list and decide who may see a token themselves (tokens/presented.py).
-    verifier = TokenVerifier(own_keys, issuer=settings.issuer, audience=None)
-    presented = PresentedTokens(ClientAuthenticator(directory), verifier)
+    issuer = AccessTokenIssuer(signing_keys.keyring, issuer=settings.issuer, issued_after=issued_after)
     tokens = TokenService(
-        pool,
-        settings,
-        hashing,
-        issuer,
-        audiences,
-        audit,
-        revocations,
-        directory,
-        login_guard=throttles.login,
-        on_login_failure=metrics.login_failure,
-    )
+        pool, settings, hashing, issuer, audiences, audit, revoker, directory, successor_seal=kek,
+        clock=clock, login_guard=throttles.login, on_login_failure=metrics.login_failure,
+    )  # fmt: skip
     return OAuthServices(
         tokens=tokens,
-        revocation=TokenRevocation(pool, presented, revocations, audit),
-        introspection=TokenIntrospection(pool, presented, revocations, limiter=throttles.introspection),
+        revocation=TokenRevocation(pool, presented, revoker, sessions, audit),
+        introspection=TokenIntrospection(pool, presented, limiter=throttles.introspection),
     )
 
 
 def _bearer_verifier(
-    settings: TokenSettings, own_keys: StaticKeySource, deny_list: DenyList, metrics: AuthMetrics
+    settings: TokenSettings, own_keys: StaticKeySource, feed: RevocationFeed, metrics: AuthMetrics
 ) -> TokenVerifier:
     """This service's own API (admin, self-service, ``/userinfo``): tokens for ``auth`` only, so a
-    token handed to another resource server opens nothing here."""
+    token handed to another resource server opens nothing here; revocations from the stream."""
     return TokenVerifier(
         own_keys,
         issuer=settings.issuer,
         audience=AUTH_RESOURCE,
-        deny_list=deny_list,
+        leeway=LEEWAY,
+        revocations=feed,
         on_failure=metrics.token_verification_failure,
     )
 
 
-def build_services(settings: AuthSettings, *, kek: KeyEncryptionKey | None = None) -> AuthServices:
-    """``kek`` defaults to the one the settings name (raises ``KeyEncryptionKeyError`` if none)."""
+def _accounts(settings: AuthSettings, users: UserService, throttles: Throttles) -> SelfService:
+    registrations, password_changes = throttles.registration, throttles.password_change
+    enabled = settings.users.registration_enabled
+    return SelfService(
+        users, registration_enabled=enabled, registrations=registrations, password_changes=password_changes
+    )
+
+
+def _purge(
+    settings: AuthSettings, pool: PostgresPool, audit: AuditTrail, clock: Callable[[], float]
+) -> PurgeSchedule:
+    purge = RetentionPurge(
+        pool,
+        audit,
+        audit_retention_days=settings.retention.audit_retention_days,
+        reuse_grace=settings.tokens.refresh_reuse_grace,
+        clock=clock,
+    )
+    return PurgeSchedule(purge, interval=settings.retention.purge_interval)
+
+
+def build_services(
+    settings: AuthSettings, *, kek: KeyEncryptionKey | None = None, clock: Callable[[], float] = time.time
+) -> AuthServices:
+    """``kek`` defaults to the one the settings name (raises ``KeyEncryptionKeyError`` if none);
+    ``clock`` is the refresh grant's (reuse grace) and the purge's, which tests move."""
     database, tokens = settings.database, settings.tokens
     pool = PostgresPool(database.database_url, min_size=database.db_pool_min, max_size=database.db_pool_max)
     redis = Redis.from_url(settings.redis.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
     metrics = AuthMetrics("auth-service")
     metrics.watch_db_pool(lambda: pool.stats, database.db_pool_max)
     audit = AuditTrail(pool)
-    signing_keys, own_keys = _signing_keys(settings, pool, kek, audit, metrics)
-    deny_list = DenyList(redis, settings.redis.redis_prefix)
-    revocations = AccessRevocations(deny_list)
+    kek = kek or key_encryption_key(settings.keys)
+    registry = ResourceRegistry(pool, interval=settings.oauth.resource_refresh_interval)
+    audiences = AudienceResolver(registry, default_ttl=tokens.access_token_ttl)
+    revoker = Revoker(audiences.longest_ttl)
+    signing_keys, own_keys = _signing_keys(settings, pool, kek, audit, metrics, revoker)
     throttles = Throttles(settings.redis, settings.throttling, metrics)  # a Redis client with short timeouts
     hashing = PasswordHashing.from_settings(settings.passwords)
-    sessions = SessionService(pool, revocations, audit)
-    users = UserService(pool, hashing, PasswordPolicy.from_settings(settings.passwords), sessions, audit)
+    sessions = SessionService(pool, revoker, audit)
+    policy = PasswordPolicy.from_settings(settings.passwords)
+    users = UserService(pool, hashing, policy, sessions, revoker, audit)
     directory = ClientDirectory(pool, ttl=settings.oauth.client_cache_ttl)
-    registry = ResourceRegistry(pool, interval=settings.oauth.resource_refresh_interval)
+    any_audience = TokenVerifier(own_keys, issuer=tokens.issuer, audience=None, leeway=LEEWAY)
+    presented = PresentedTokens(ClientAuthenticator(directory), any_audience)
+    revocations = RevocationPropagation.build(settings, redis, metrics, revoker, LEEWAY)
     oauth = _oauth_services(
-        tokens,
-        registry,
-        pool,
-        own_keys,
-        signing_keys,
-        hashing,
-        audit,
-        revocations,
-        directory,
-        throttles,
-        metrics,
-    )
-    bearer_verifier = _bearer_verifier(tokens, own_keys, deny_list, metrics)
-    accounts = SelfService(
-        users,
-        registration_enabled=settings.users.registration_enabled,
-        registrations=throttles.registration,
-        password_changes=throttles.password_change,
-    )
+        tokens, audiences, pool, presented, signing_keys, hashing, audit, revoker, sessions, directory,
+        throttles, metrics, kek, clock, revocations.feed.issued_after,
+    )  # fmt: skip
+    bearer_verifier = _bearer_verifier(tokens, own_keys, revocations.feed, metrics)
+    revocations.follow_key_revocations(signing_keys, [bearer_verifier, any_audience])
     return AuthServices(
         settings=settings,
         pool=pool,
@@ -250,12 +283,15 @@ def build_services(settings: AuthSettings, *, kek: KeyEncryptionKey | None = Non
         audit=audit,
         metadata=ServerMetadata(tokens, settings.keys, signing_keys.keyring, registry),
         oauth=oauth,
+        revocations=revocations,
+        admin_tokens=AdminTokenRevocation(pool, presented, revoker, sessions, audit),
         userinfo=UserInfoService(users, challenge=bearer_challenge(REALM, "invalid_token")),
         users=users,
-        accounts=accounts,
+        accounts=_accounts(settings, users, throttles),
         user_sessions=UserSessions(users, sessions),
-        roles=RoleService(pool, audit),
-        clients=ClientService(pool, audit, directory),
+        roles=RoleService(pool, audit, revoker),
+        clients=ClientService(pool, audit, directory, revoker),
         resource_registry=registry,
         resource_servers=ResourceServerService(pool, audit, registry),
+        purge=_purge(settings, pool, audit, clock),
     )

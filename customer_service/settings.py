@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from shared.auth.revocation_events import MAX_LEEWAY
 from shared.settings import load_settings
 
 __all__ = [
@@ -30,7 +31,6 @@ ENV_PREFIX = "CUSTOMER_"
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 Seconds = Annotated[float, msgspec.Meta(gt=0)]
-NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
 
 
 class DatabaseSettings(msgspec.Struct, kw_only=True):
@@ -45,14 +45,22 @@ class DatabaseSettings(msgspec.Struct, kw_only=True):
 
 
 class RevocationSettings(msgspec.Struct, kw_only=True):
-    """The optional deny-list check: the auth service's Redis, read-only from here."""
+    """Revocations pushed by the auth service through its Redis, read-only from here."""
 
     redis_url: str = "redis://127.0.0.1:6379/0"
-    """Redis: the optional access-token deny-list check."""
-    check_revocation: bool = False
-    """Also refuse access tokens revoked before they expire (a Redis lookup per request)."""
+    """The auth service's Redis (``AUTH_REDIS_URL``), where its revocation stream lives."""
+    check_revocation: bool = True
+    """Refuse access tokens revoked before they expire (user disabled, session or token revoked,
+    password reset, client deleted, role changed, key revoked). The revocations are followed from
+    a Redis stream and held in memory, so a check costs no round trip. Off: a revoked token stays
+    accepted until it expires."""
     redis_prefix: str = "auth:"
-    """Prefix of the auth service's Redis keys (``AUTH_REDIS_PREFIX``), where its deny-list lives."""
+    """Prefix of the auth service's Redis keys (``AUTH_REDIS_PREFIX``): the stream is
+    ``{prefix}revocations``."""
+    revocation_grace: Annotated[float, msgspec.Meta(ge=2)] = 30.0
+    """Seconds tokens are still checked against the last known revocations after Redis stopped
+    answering; past that, requests with a token get 503 (``Retry-After``) and ``/readyz`` fails
+    until Redis answers again, never an accepted token that may have been revoked meanwhile."""
 
 
 class HttpSettings(msgspec.Struct, kw_only=True):
@@ -91,8 +99,9 @@ class VerificationSettings(msgspec.Struct, kw_only=True):
     """Least seconds between two JWKS refetches caused by tokens naming an unknown ``kid``."""
     jwks_stale_if_error: Seconds = 86400.0
     """Seconds cached keys stay usable past their freshness while the issuer cannot be reached."""
-    token_leeway: NonNegativeInt = 30
-    """Clock skew in seconds tolerated on ``exp``, ``nbf`` and ``iat``."""
+    token_leeway: Annotated[int, msgspec.Meta(ge=0, le=MAX_LEEWAY)] = 30
+    """Clock skew in seconds tolerated on ``exp``, ``nbf`` and ``iat`` (at most 300: revocations are
+    kept that long past expiry)."""
     token_cache_size: PositiveInt = 10000
     """Verified tokens remembered (LRU, each until its ``exp``), so a reused token is verified once."""
     realm: str = "customers"

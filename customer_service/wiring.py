@@ -2,8 +2,10 @@
 
 Tokens are verified here, never by calling the auth service: the keys come from its JWKS
 (``JwksCache``, discovered from the issuer's metadata) unless a ``key_source`` is injected (tests
-sign with their own key). ``/readyz`` needs the database and the signing keys (loaded once), plus
-Redis when revocation is checked; ``lifespan`` opens and closes them.
+sign with their own key). Revocations come from the auth service's Redis stream, followed into
+memory by a ``RevocationFeed`` (when checked: the default). ``/readyz`` needs the database, the
+signing keys (loaded once) and the revocations (loaded, and Redis read within the grace);
+``lifespan`` opens and closes them.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from redis.asyncio import Redis
 from customer_service.customers.repository import CustomerRepository
 from customer_service.customers.search import CustomerSearch
 from customer_service.customers.service import CustomerService
-from customer_service.settings import CustomerSettings, VerificationSettings
-from shared.auth.deny_list import DenyList
+from customer_service.settings import CustomerSettings, RevocationSettings, VerificationSettings
 from shared.auth.jwks import JwksCache
 from shared.auth.keys import KeySource
+from shared.auth.revocation_feed import RevocationFeed, feed_redis
 from shared.auth.verifier import TokenVerifier
 from shared.db.pool import PostgresPool
 from shared.http.health import ReadinessCheck
@@ -41,23 +43,24 @@ class CustomerServices:
     """The JWKS cache ``keys`` is, unless a key source was injected: started and closed here."""
     redis: Redis | None
     """The auth service's Redis, when revocation is checked."""
+    revocations: RevocationFeed | None
     verifier: TokenVerifier
     customers: CustomerService
     search: CustomerSearch
 
     def readiness(self) -> dict[str, ReadinessCheck]:
-        keys, redis = self.keys, self.redis
+        keys, feed = self.keys, self.revocations
 
         async def signing_keys() -> bool:
             return keys.is_ready()
 
         checks: dict[str, ReadinessCheck] = {"database": self.pool.is_ready, "signing_keys": signing_keys}
-        if redis is not None:
+        if feed is not None:
 
-            async def redis_answers() -> bool:
-                return bool(await redis.ping())
+            async def revocations() -> bool:
+                return feed.is_ready()
 
-            checks["redis"] = redis_answers
+            checks["revocations"] = revocations
         return checks
 
     @asynccontextmanager
@@ -65,9 +68,13 @@ class CustomerServices:
         await self.pool.open()
         if self.jwks is not None:
             await self.jwks.start()
+        if self.revocations is not None:
+            await self.revocations.start()
         try:
             yield
         finally:
+            if self.revocations is not None:
+                await self.revocations.close()
             if self.jwks is not None:
                 await self.jwks.close()
             if self.redis is not None:
@@ -93,24 +100,44 @@ def _keys(
     return jwks, jwks
 
 
+def _revocations(
+    settings: RevocationSettings, leeway: int, metrics: ServiceMetrics
+) -> tuple[Redis | None, RevocationFeed | None]:
+    if not settings.check_revocation:
+        return None, None
+    redis = feed_redis(settings.redis_url)
+    feed = RevocationFeed(
+        redis,
+        settings.redis_prefix,
+        leeway=leeway,
+        grace=settings.revocation_grace,
+        on_event=metrics.revocation_event,
+        on_error=metrics.revocation_feed_error,
+    )
+    metrics.watch_revocation_feed_age(lambda: feed.age_seconds)
+    return redis, feed
+
+
 def build_services(settings: CustomerSettings, key_source: KeySource | None = None) -> CustomerServices:
     database, verification, revocation = settings.database, settings.verification, settings.revocation
     pool = PostgresPool(database.database_url, min_size=database.db_pool_min, max_size=database.db_pool_max)
     metrics = ServiceMetrics("customer-service")
     metrics.watch_db_pool(lambda: pool.stats, database.db_pool_max)
     keys, jwks = _keys(verification, metrics, key_source)
-    redis = Redis.from_url(revocation.redis_url) if revocation.check_revocation else None
+    redis, feed = _revocations(revocation, verification.token_leeway, metrics)
     verifier = TokenVerifier(
         keys,
         issuer=verification.issuer,
         audience=verification.audience,
         leeway=verification.token_leeway,
         cache_size=verification.token_cache_size,
-        deny_list=DenyList(redis, revocation.redis_prefix) if redis is not None else None,
+        revocations=feed,
         on_failure=metrics.token_verification_failure,
     )
+    if feed is not None:
+        feed.on_key_revoked = verifier.forget_key
     customers = CustomerService(
         CustomerRepository(pool), require_if_match=settings.customers.require_if_match
     )
     search = CustomerSearch(pool, timeout=settings.customers.search_timeout)
-    return CustomerServices(pool, metrics, keys, jwks, redis, verifier, customers, search)
+    return CustomerServices(pool, metrics, keys, jwks, redis, feed, verifier, customers, search)

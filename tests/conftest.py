@@ -57,6 +57,12 @@ def redis_namespace() -> str:
     return f"test-{SESSION_TAG}"
 
 
+def customer_revocation_env(redis_url: str, redis_namespace: str, name: str) -> dict[str, str]:
+    """A customer-service process's revocation stream: the test Redis, under a prefix of its own
+    (revocation checking is on by default, and an empty stream revokes nothing)."""
+    return {"CUSTOMER_REDIS_URL": redis_url, "CUSTOMER_REDIS_PREFIX": f"{redis_namespace}:{name}:"}
+
+
 DatabaseFactory = Callable[[str], Awaitable[str]]
 
 

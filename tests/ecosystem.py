@@ -29,6 +29,8 @@ ADMIN_PASSWORD = "correct horse battery staple 42"
 class Ecosystem:
     auth: ServiceProcess
     customers: ServiceProcess
+    replicas: list[ServiceProcess]
+    """Every customer-service process (``customers`` is the first), on one database and one Redis."""
 
     def token(
         self, email: str, password: str, scope: str | None = None, resources: tuple[str, ...] = ()
@@ -102,28 +104,35 @@ def running_ecosystem(
     name: str,
     auth_extra: Mapping[str, str] = MappingProxyType({}),
     customer_extra: Mapping[str, str] = MappingProxyType({}),
+    customer_replicas: int = 1,
 ) -> Iterator[Ecosystem]:
     """Both services on databases of their own (cloned from the migrated ``templates``: auth,
-    customers) and a Redis prefix of their own; stopped and dropped afterwards."""
+    customers) and a Redis prefix of their own, which the customer service follows for
+    revocations; stopped and dropped afterwards."""
     tag = f"{name}_{uuid.uuid4().hex[:8]}"
     names = (f"{tag}_auth", f"{tag}_customers")
     try:
         auth_url = asyncio.run(create_database(pg_server_url, names[0], template=templates[0]))
         customer_url = asyncio.run(create_database(pg_server_url, names[1], template=templates[1]))
-        env = auth_environment(auth_url, redis_url, f"{redis_namespace}:{tag}:", **auth_extra)
+        prefix = f"{redis_namespace}:{tag}:"
+        env = auth_environment(auth_url, redis_url, prefix, **auth_extra)
         bootstrap_admin(env)
         auth = ServiceProcess("auth_service", env, log_dir).start()
+        customer_env = {
+            "CUSTOMER_DATABASE_URL": customer_url,
+            "CUSTOMER_ISSUER": auth.url,
+            "CUSTOMER_REDIS_URL": redis_url,
+            "CUSTOMER_REDIS_PREFIX": prefix,
+            **customer_extra,
+        }
+        replicas: list[ServiceProcess] = []
         try:
-            customers = ServiceProcess(
-                "customer_service",
-                {"CUSTOMER_DATABASE_URL": customer_url, "CUSTOMER_ISSUER": auth.url, **customer_extra},
-                log_dir,
-            ).start()
-            try:
-                yield Ecosystem(auth, customers)
-            finally:
-                customers.stop()
+            for _ in range(customer_replicas):
+                replicas.append(ServiceProcess("customer_service", customer_env, log_dir).start())
+            yield Ecosystem(auth, replicas[0], replicas)
         finally:
+            for replica in replicas:
+                replica.stop()
             auth.stop()
     finally:
         for db in names:

@@ -2,7 +2,9 @@
 shown once, every change audited and told to the ``ClientDirectory`` the OAuth endpoints read.
 
 The checks of what a client may hold, and against whose powers, are in ``registration.py``; they
-run in the transaction that writes, on the row read ``FOR UPDATE``.
+run in the transaction that writes, on the row read ``FOR UPDATE``. Deleting a client ends its
+sessions (the foreign keys cascade) and revokes every access token issued to it, in the same
+transaction (``Revoker``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from auth_service.clients.repository import ClientFields, ClientRecord, ClientRe
 from auth_service.clients.schemas import Client, ClientCreate, ClientUpdate, ClientWithSecret
 from auth_service.errors import ClientNotFound, InvalidField, PublicClient
 from auth_service.random_secrets import digest, new_secret
+from auth_service.revocations.service import Revoker
 from shared.db.pool import Connection, PostgresPool
 
 __all__ = ["ClientService"]
@@ -56,13 +59,16 @@ def _changed(before: ClientFields, after: ClientFields) -> dict[str, object]:
 
 
 class ClientService:
-    __slots__ = ("_audit", "_clients", "_directory", "_pool", "_rules")
+    __slots__ = ("_audit", "_clients", "_directory", "_pool", "_revoker", "_rules")
 
-    def __init__(self, pool: PostgresPool, audit: AuditTrail, directory: ClientDirectory) -> None:
+    def __init__(
+        self, pool: PostgresPool, audit: AuditTrail, directory: ClientDirectory, revoker: Revoker
+    ) -> None:
         """``directory``: what the OAuth endpoints read clients through, told of every change."""
         self._pool = pool
         self._directory = directory
         self._audit = audit
+        self._revoker = revoker
         self._clients = ClientRepository()
         self._rules = ClientRules()
 
@@ -171,6 +177,7 @@ class ClientService:
         async with self._pool.acquire() as conn, conn.transaction():
             if not await self._clients.delete(conn, client_id):
                 raise ClientNotFound()
+            await self._revoker.client(conn, client_id)
             await self._audit.record(
                 "client.delete", actor, target_type="client", target_id=client_id, conn=conn
             )

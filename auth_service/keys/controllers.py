@@ -1,4 +1,5 @@
-"""``/api/1/admin/keys``: the signing keys' states, and rotation on demand (scope ``admin:keys``)."""
+"""``/api/1/admin/keys``: the signing keys' states, rotation on demand and emergency revocation
+(scope ``admin:keys``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Router, get, post
+from litestar.params import FromPath
 
 from auth_service.actors import RequestActors
 from auth_service.keys.repository import SigningKeyRow
@@ -25,11 +27,23 @@ class SigningKey(msgspec.Struct, frozen=True):
     activated_at: datetime | None
     retired_at: datetime | None
     remove_at: datetime | None
+    revoked_at: datetime | None
 
 
 class Rotation(msgspec.Struct, frozen=True):
     active: str | None
     pending: str | None
+    keys: list[SigningKey]
+
+
+class Revocation(msgspec.Struct, frozen=True):
+    revoked: str
+    """The revoked kid: it signs nothing and is no longer in the JWKS."""
+    active: str | None
+    """The kid that signs from now on."""
+    revoked_at: datetime | None
+    already_revoked: bool
+    """True when the key was revoked before: nothing changed (``revoked_at`` is that first time)."""
     keys: list[SigningKey]
 
 
@@ -43,6 +57,7 @@ def _key(row: SigningKeyRow) -> SigningKey:
         activated_at=row.activated_at,
         retired_at=row.retired_at,
         remove_at=row.remove_at,
+        revoked_at=row.revoked_at,
     )
 
 
@@ -69,4 +84,26 @@ def admin_keys_router(keys: SigningKeys, actors: RequestActors) -> Router:
             active=outcome.active, pending=outcome.pending, keys=[_key(row) for row in keys.loaded()]
         )
 
-    return Router("/keys", route_handlers=[list_keys, rotate], tags=["Admin: signing keys"])
+    @post(
+        "/{kid:str}/revoke",
+        operation_id="adminRevokeKey",
+        responses=ADMIN_ERRORS,
+        summary="Emergency revocation: the key stops signing and leaves the JWKS now",
+        description=(
+            "A replacement signs at once (the pending key, else a fresh one, without pre-publication); "
+            "verifiers drop the key and refuse its tokens within seconds. Revoking a revoked key "
+            "changes nothing and answers 200 with `already_revoked`. Unknown kid: 404."
+        ),
+        status_code=200,
+    )
+    async def revoke(request: Request[Any, Any, Any], kid: FromPath[str]) -> Revocation:
+        outcome = await keys.revoke(kid, actors.of(request))
+        return Revocation(
+            revoked=outcome.revoked,
+            active=outcome.active,
+            revoked_at=outcome.revoked_at,
+            already_revoked=outcome.already_revoked,
+            keys=[_key(row) for row in keys.loaded()],
+        )
+
+    return Router("/keys", route_handlers=[list_keys, rotate, revoke], tags=["Admin: signing keys"])

@@ -1,4 +1,8 @@
-"""The ``signing_keys`` table: every replica reads it, and rotation steps change it under a lock."""
+"""The ``signing_keys`` table: every replica reads it, and rotation steps change it under a lock.
+
+A ``revoked`` key (emergency revocation) is never promoted, retired or published again; its row is
+kept, like a retired key's, until the tokens it signed have expired (``remove_at``), then deleted.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,14 @@ from typing import Any
 import asyncpg
 import msgspec
 
-__all__ = ["SigningKeyRepository", "SigningKeyRow"]
+__all__ = ["KeyState", "SealedKey", "SigningKeyRepository", "SigningKeyRow"]
 
 # Serialises rotation steps across replicas for the length of one transaction.
 ROTATION_LOCK = 0x61757468_6B657973  # "authkeys"
 
 _COLUMNS = (
-    "kid, alg, state, public_jwk, private_key, created_at, activate_at, activated_at, retired_at, remove_at"
+    "kid, alg, state, public_jwk, private_key, created_at, activate_at, activated_at, retired_at, remove_at,"
+    " revoked_at"
 )
 
 _LIST = f"SELECT {_COLUMNS} FROM signing_keys ORDER BY created_at DESC"  # noqa: S608
@@ -30,7 +35,20 @@ UPDATE signing_keys SET state = 'retired', retired_at = now(), remove_at = now()
 WHERE state = 'active'
 """
 _PROMOTE_NEXT = "UPDATE signing_keys SET state = 'active', activated_at = now() WHERE state = 'next'"
-_REMOVE_EXPIRED = "DELETE FROM signing_keys WHERE state = 'retired' AND remove_at <= now() RETURNING kid"
+_REMOVE_EXPIRED = """
+DELETE FROM signing_keys WHERE state IN ('retired', 'revoked') AND remove_at <= now() RETURNING kid
+"""
+_STATE_OF = "SELECT state, revoked_at FROM signing_keys WHERE kid = $1"
+_REVOKE = """
+UPDATE signing_keys
+SET state = 'revoked', revoked_at = now(),
+    remove_at = greatest(remove_at, now() + make_interval(secs => $2))
+WHERE kid = $1 AND state <> 'revoked'
+RETURNING revoked_at
+"""
+# A revoked key is never opened again, so it is left as it is (its KEK may be the lost one).
+_SEALED = "SELECT kid, alg, private_key FROM signing_keys WHERE state <> 'revoked' ORDER BY created_at"
+_RESEAL = "UPDATE signing_keys SET private_key = $2 WHERE kid = $1"
 
 
 class SigningKeyRow(msgspec.Struct, frozen=True):
@@ -44,6 +62,23 @@ class SigningKeyRow(msgspec.Struct, frozen=True):
     activated_at: datetime | None
     retired_at: datetime | None
     remove_at: datetime | None
+    revoked_at: datetime | None = None
+
+    @property
+    def published(self) -> bool:
+        """In the JWKS: every key but a revoked one (``next`` before it signs, ``retired`` after)."""
+        return self.state != "revoked"
+
+
+class KeyState(msgspec.Struct, frozen=True):
+    state: str
+    revoked_at: datetime | None
+
+
+class SealedKey(msgspec.Struct, frozen=True):
+    kid: str
+    alg: str
+    private_key: bytes
 
 
 class KeyStates(msgspec.Struct, frozen=True):
@@ -110,3 +145,18 @@ class SigningKeyRepository:
 
     async def remove_expired(self, conn: asyncpg.Connection) -> list[str]:
         return [r["kid"] for r in await conn.fetch(_REMOVE_EXPIRED)]
+
+    async def state_of(self, conn: asyncpg.Connection, kid: str) -> KeyState | None:
+        record = await conn.fetchrow(_STATE_OF, kid)
+        return KeyState(state=record["state"], revoked_at=record["revoked_at"]) if record else None
+
+    async def revoke(self, conn: asyncpg.Connection, kid: str, retention_seconds: float) -> datetime | None:
+        """Revoke ``kid`` now; ``None`` if it is unknown or already revoked (nothing changed)."""
+        revoked_at: datetime | None = await conn.fetchval(_REVOKE, kid, retention_seconds)
+        return revoked_at
+
+    async def sealed(self, conn: asyncpg.Connection) -> list[SealedKey]:
+        return [SealedKey(r["kid"], r["alg"], r["private_key"]) for r in await conn.fetch(_SEALED)]
+
+    async def replace_sealed(self, conn: asyncpg.Connection, kid: str, sealed_private_key: bytes) -> None:
+        await conn.execute(_RESEAL, kid, sealed_private_key)

@@ -9,6 +9,9 @@ A step, under a transaction-scoped advisory lock (replicas take turns):
 3. automatic rotation is due (or an operator asked for one) and no key is pending: a new key is
    created in state ``next``, published now, signing ``AUTH_KEY_PREPUBLISH_SECONDS`` later;
 4. retired keys past their removal time are deleted, so they leave the JWKS.
+
+A ``revoked`` key is in none of these states: no step promotes, retires or publishes it again; it
+is deleted like a retired key once its ``remove_at`` has passed (``repository.py``).
 """
 
 from __future__ import annotations
@@ -60,34 +63,43 @@ class KeyRotation:
         self._repo = SigningKeyRepository()
 
     async def step(self, *, rotate_now: bool = False) -> RotationOutcome:
-        changed = False
         async with self._pool.acquire() as conn, conn.transaction():
             await self._repo.lock(conn)
+            return await self.step_locked(conn, rotate_now=rotate_now)
+
+    async def step_locked(self, conn: Connection, *, rotate_now: bool = False) -> RotationOutcome:
+        """One step inside the caller's transaction, which holds the lock (``lock``): an emergency
+        revocation runs it right after taking the active key away, so step 1 replaces it."""
+        changed = False
+        states = await self._repo.states(conn)
+        if states.active is None and states.next_kid is None:
+            await self._create(conn, "active", 0)
+            changed = True
+        elif states.active is None or states.next_due:
+            await self._repo.promote_next(conn, self._retention)
+            log.info("signing key %s now signs", states.next_kid)
+            changed = True
+        if changed:
             states = await self._repo.states(conn)
-            if states.active is None and states.next_kid is None:
-                await self._create(conn, "active", 0)
-                changed = True
-            elif states.active is None or states.next_due:
-                await self._repo.promote_next(conn, self._retention)
-                log.info("signing key %s now signs", states.next_kid)
-                changed = True
-            if changed:
-                states = await self._repo.states(conn)
-            rotation_due = (
-                self._interval > 0
-                and states.active_since is not None
-                and states.active_since + timedelta(seconds=self._interval - self._prepublish) <= states.now
-            )
-            pending = states.next_kid
-            created = None
-            if pending is None and (rotate_now or rotation_due):
-                pending = created = await self._create(conn, "next", self._prepublish)
-                changed = True
-            removed = await self._repo.remove_expired(conn)
-            if removed:
-                log.info("retired signing keys removed from the JWKS: %s", ", ".join(removed))
-                changed = True
-            return RotationOutcome(active=states.active, pending=pending, changed=changed, created=created)
+        rotation_due = (
+            self._interval > 0
+            and states.active_since is not None
+            and states.active_since + timedelta(seconds=self._interval - self._prepublish) <= states.now
+        )
+        pending = states.next_kid
+        created = None
+        if pending is None and (rotate_now or rotation_due):
+            pending = created = await self._create(conn, "next", self._prepublish)
+            changed = True
+        removed = await self._repo.remove_expired(conn)
+        if removed:
+            log.info("retired or revoked signing keys removed: %s", ", ".join(removed))
+            changed = True
+        return RotationOutcome(active=states.active, pending=pending, changed=changed, created=created)
+
+    async def lock(self, conn: Connection) -> None:
+        """Inside a transaction: take the rotation lock (other replicas' steps wait)."""
+        await self._repo.lock(conn)
 
     async def _create(self, conn: Connection, state: str, activate_in: float) -> str:
         kid = secrets.token_urlsafe(12)

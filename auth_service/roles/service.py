@@ -4,6 +4,10 @@ Bounded powers: creating a role, widening one or assigning one hands out its sco
 must hold each scope it adds (``PowersService``, read in the same transaction as the change).
 Changing or deleting a role and unassigning one may leave nobody able to administer everything:
 those run under the last-admin rule (``LastAdminRule.guard``).
+
+Live access tokens carry the roles and scopes they were issued with, so taking scopes away revokes
+them in the same transaction (``Revoker``): a role losing scopes or deleted, every token carrying
+it; a role taken from a user, every token of that user (its next refresh gets the roles it has).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from uuid import UUID
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.errors import RoleAssignmentNotFound, RoleInUse, RoleNotFound, UserNotFound
 from auth_service.powers.service import PowersService
+from auth_service.revocations.service import Revoker
 from auth_service.roles.repository import RoleRepository
 from auth_service.roles.schemas import Role, RoleCreate, RoleUpdate
 from auth_service.users.administrators import LastAdminRule
@@ -23,11 +28,12 @@ __all__ = ["RoleService"]
 
 
 class RoleService:
-    __slots__ = ("_admins", "_audit", "_pool", "_powers", "_roles", "_users")
+    __slots__ = ("_admins", "_audit", "_pool", "_powers", "_revoker", "_roles", "_users")
 
-    def __init__(self, pool: PostgresPool, audit: AuditTrail) -> None:
+    def __init__(self, pool: PostgresPool, audit: AuditTrail, revoker: Revoker) -> None:
         self._pool = pool
         self._audit = audit
+        self._revoker = revoker
         self._roles = RoleRepository()
         self._users = UserRepository()
         self._powers = PowersService()
@@ -78,6 +84,8 @@ class RoleService:
             if role is None:
                 raise RoleNotFound()
             await guard.check()
+            if scopes is not None and set(current.scopes) - set(scopes):
+                await self._revoker.role(conn, name)  # tokens carry the name they were issued with
             await self._audit.record(
                 "role.update",
                 actor,
@@ -96,6 +104,7 @@ class RoleService:
             if not await self._roles.delete(conn, name):
                 raise RoleNotFound()
             await guard.check()
+            await self._revoker.role(conn, name)
             await self._audit.record("role.delete", actor, target_type="role", target_id=name, conn=conn)
 
     async def assign(self, user_id: UUID, name: str, actor: Actor) -> None:
@@ -127,6 +136,7 @@ class RoleService:
             if not await self._roles.unassign(conn, user_id, name):
                 raise RoleAssignmentNotFound()
             await guard.check()
+            await self._revoker.subject(conn, str(user_id))
             await self._audit.record(
                 "role.unassign",
                 actor,

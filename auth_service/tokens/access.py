@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
 from auth_service.keys.keyring import Keyring
 
-__all__ = ["AccessToken", "AccessTokenIssuer"]
+__all__ = ["AccessToken", "AccessTokenIssuer", "IssuedAfter"]
 
 
 class AccessToken(msgspec.Struct, frozen=True):
@@ -25,12 +26,21 @@ class AccessToken(msgspec.Struct, frozen=True):
     expires_in: int
 
 
-class AccessTokenIssuer:
-    __slots__ = ("_issuer", "_keyring")
+IssuedAfter = Callable[[str, str, list[str]], float | None]
+"""The latest subject-, client- or role-wide revocation a token of (sub, client_id, roles) falls under."""
 
-    def __init__(self, keyring: Keyring, *, issuer: str) -> None:
+
+class AccessTokenIssuer:
+    __slots__ = ("_issued_after", "_issuer", "_keyring")
+
+    def __init__(self, keyring: Keyring, *, issuer: str, issued_after: IssuedAfter | None = None) -> None:
+        """``issued_after`` (the auth service's own revocation feed): a token issued in the same
+        second as a revocation that reaches it gets the next second as ``iat``, since revocations
+        refuse ``iat <= at`` and ``iat`` is whole seconds. Without it, such a token would be
+        refused for up to a second, e.g. the first login after an admin reset a password."""
         self._keyring = keyring
         self._issuer = issuer
+        self._issued_after = issued_after
 
     def ensure_ready(self) -> None:
         """Raise ``NoSigningKey`` before a grant changes state it could not answer for."""
@@ -57,6 +67,11 @@ class AccessTokenIssuer:
     ) -> AccessToken:
         """``ttl``: the lifetime ``exp`` was computed with (``iat`` = ``exp - ttl``)."""
         now = exp - ttl
+        if self._issued_after is not None:
+            bound = self._issued_after(sub, client_id, roles)
+            if bound is not None and now <= bound:
+                shift = int(bound) + 1 - now
+                now, exp = now + shift, exp + shift
         claims: dict[str, Any] = {
             "iss": self._issuer,
             "sub": sub,

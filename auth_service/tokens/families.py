@@ -3,6 +3,13 @@
 The hot paths are one statement each: a login creates the family and its first token together; a
 refresh claims the presented token (atomically: of two concurrent uses exactly one wins), issues
 its successor and reads the user's current roles and scopes, all in one round trip.
+
+A refresh locks the family row before it claims the token, and every revocation of a family updates
+that row: so a refresh and a revocation are serialised. Either the refresh waits, then sees the
+family revoked and issues nothing, or it commits first and the revocation that follows covers the
+access token it issued (its ``sid``; its ``iat`` is not later than the revocation). The claimed row
+keeps its successor's digest and the successor sealed, so that a repeat within the reuse grace
+(``successors.py``) can answer the same successor again.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-__all__ = ["Family", "FamilyRepository", "PresentedToken", "RevokedAccess", "Rotated"]
+__all__ = ["CURRENT_POWERS", "Family", "FamilyRepository", "PresentedToken", "Rotated"]
 
 _CREATE = """
 WITH family AS (
@@ -25,31 +32,39 @@ INSERT INTO refresh_tokens (digest, family_id, expires_at, access_jti, access_ex
 SELECT $6, id, least(now() + make_interval(secs => $7), expires_at), $8, to_timestamp($9) FROM family
 RETURNING family_id
 """
-_ROTATE = """
-WITH claimed AS (
-    UPDATE refresh_tokens AS t SET used_at = now()
-    FROM refresh_families AS f, users AS u
+CURRENT_POWERS = """
+       ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             WHERE ur.user_id = c.user_id ORDER BY r.name) AS roles,
+       ARRAY(SELECT DISTINCT s FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             CROSS JOIN unnest(r.scopes) AS s WHERE ur.user_id = c.user_id ORDER BY s) AS scopes
+"""
+# The family row is locked first (an UPDATE re-checks its WHERE against a revocation that committed
+# while it waited), then the token is claimed: of concurrent uses, exactly one claims it.
+_ROTATE = f"""
+WITH family AS (
+    UPDATE refresh_families AS f SET last_used_at = now()
+    FROM refresh_tokens AS t, users AS u
     WHERE t.digest = $1 AND t.used_at IS NULL AND t.expires_at > now()
       AND f.id = t.family_id AND f.revoked_at IS NULL AND f.expires_at > now() AND f.client_id = $2
       AND u.id = f.user_id AND u.status = 'active'
       AND string_to_array(f.scope, ' ') @> $7::text[]
       AND f.resources @> $8::text[] AND ($9::text[] IS NULL OR f.resources <@ $9::text[])
-    RETURNING t.family_id, f.scope, f.resources, f.expires_at AS family_expires_at, u.id AS user_id,
-              u.email::text AS email
+    RETURNING f.id AS family_id, f.scope, f.resources, f.expires_at AS family_expires_at,
+              u.id AS user_id, u.email::text AS email
+), claimed AS (
+    UPDATE refresh_tokens AS t
+    SET used_at = to_timestamp($11), successor_digest = $3, successor_sealed = $10
+    FROM family WHERE t.digest = $1 AND t.family_id = family.family_id AND t.used_at IS NULL
+    RETURNING family.family_id, family.scope, family.resources, family.family_expires_at,
+              family.user_id, family.email
 ), issued AS (
     INSERT INTO refresh_tokens (digest, family_id, expires_at, access_jti, access_expires_at)
     SELECT $3, family_id, least(now() + make_interval(secs => $4), family_expires_at), $5, to_timestamp($6)
     FROM claimed
-), touched AS (
-    UPDATE refresh_families SET last_used_at = now() WHERE id IN (SELECT family_id FROM claimed)
 )
-SELECT c.family_id, c.scope, c.resources, c.user_id, c.email,
-       ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-             WHERE ur.user_id = c.user_id ORDER BY r.name) AS roles,
-       ARRAY(SELECT DISTINCT s FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-             CROSS JOIN unnest(r.scopes) AS s WHERE ur.user_id = c.user_id ORDER BY s) AS scopes
+SELECT c.family_id, c.scope, c.resources, c.user_id, c.email, {CURRENT_POWERS}
 FROM claimed c
-"""
+"""  # noqa: S608
 _INSPECT = """
 SELECT t.family_id, f.user_id, u.email::text AS email, f.client_id, f.scope, f.resources,
        t.used_at IS NOT NULL AS used,
@@ -62,20 +77,12 @@ FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id JOIN users u
 WHERE t.digest = $1
 """
 _REVOKE = """
-WITH revoked AS (
-    UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2
-    WHERE id = $1 AND revoked_at IS NULL RETURNING id
-)
-SELECT t.access_jti, extract(epoch FROM t.access_expires_at)::bigint AS exp
-FROM refresh_tokens t WHERE t.family_id IN (SELECT id FROM revoked) AND t.access_expires_at > now()
+UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2
+WHERE id = $1 AND revoked_at IS NULL RETURNING id
 """
 _REVOKE_USER = """
-WITH revoked AS (
-    UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2
-    WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id
-)
-SELECT t.access_jti, extract(epoch FROM t.access_expires_at)::bigint AS exp
-FROM refresh_tokens t WHERE t.family_id IN (SELECT id FROM revoked) AND t.access_expires_at > now()
+UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2
+WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id
 """
 _FAMILY_COLUMNS = """
 id, user_id, client_id, scope, created_at, last_used_at, expires_at, revoked_at, revoked_reason,
@@ -121,13 +128,6 @@ class PresentedToken(msgspec.Struct, frozen=True):
         return not (self.used or self.expired or self.revoked) and self.user_active
 
 
-class RevokedAccess(msgspec.Struct, frozen=True):
-    """An unexpired access token of a revoked family, for the deny-list."""
-
-    jti: str
-    exp: int
-
-
 class Family(msgspec.Struct, frozen=True):
     id: UUID
     user_id: UUID
@@ -139,10 +139,6 @@ class Family(msgspec.Struct, frozen=True):
     revoked_at: datetime | None
     revoked_reason: str | None
     source_ip: str | None
-
-
-def _revoked(rows: list[asyncpg.Record]) -> list[RevokedAccess]:
-    return [RevokedAccess(jti=r["access_jti"], exp=r["exp"]) for r in rows]
 
 
 class FamilyRepository:
@@ -187,6 +183,8 @@ class FamilyRepository:
         presented: bytes,
         client_id: str,
         successor: bytes,
+        successor_sealed: bytes | None,
+        now: float,
         token_ttl: int,
         access_jti: str,
         access_exp: int,
@@ -195,7 +193,8 @@ class FamilyRepository:
         allowed_resources: list[str] | None,
     ) -> Rotated | None:
         """Claims ``presented`` only if its family was granted ``within_scopes``, targets
-        ``within_resources`` and (unless ``None``) targets nothing beyond ``allowed_resources``."""
+        ``within_resources`` and (unless ``None``) targets nothing beyond ``allowed_resources``;
+        records it used at ``now`` (Unix time) and rotated into ``successor``."""
         row = await conn.fetchrow(
             _ROTATE,
             presented,
@@ -207,6 +206,8 @@ class FamilyRepository:
             within_scopes,
             within_resources,
             allowed_resources,
+            successor_sealed,
+            now,
         )
         return None if row is None else Rotated(**dict(row))
 
@@ -214,13 +215,16 @@ class FamilyRepository:
         row = await conn.fetchrow(_INSPECT, digest)
         return None if row is None else PresentedToken(**dict(row))
 
-    async def revoke(self, conn: asyncpg.Connection, family_id: UUID, reason: str) -> list[RevokedAccess]:
-        return _revoked(await conn.fetch(_REVOKE, family_id, reason))
+    async def revoke(self, conn: asyncpg.Connection, family_id: UUID, reason: str) -> list[UUID]:
+        """The family's id if this revoked it (``[]``: already revoked or unknown), for the
+        ``sid`` revocation of its access tokens."""
+        return [r["id"] for r in await conn.fetch(_REVOKE, family_id, reason)]
 
     async def revoke_user(
         self, conn: asyncpg.Connection, user_id: UUID, reason: str, keep: UUID | None = None
-    ) -> list[RevokedAccess]:
-        return _revoked(await conn.fetch(_REVOKE_USER, user_id, reason, keep))
+    ) -> list[UUID]:
+        """The ids of the families this revoked (every live one of the user but ``keep``)."""
+        return [r["id"] for r in await conn.fetch(_REVOKE_USER, user_id, reason, keep)]
 
     async def list_for_user(self, conn: asyncpg.Connection, user_id: UUID) -> list[Family]:
         return [Family(**dict(r)) for r in await conn.fetch(_LIST_FOR_USER, user_id)]

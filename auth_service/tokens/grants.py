@@ -11,6 +11,7 @@ token endpoint answers with.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 from auth_service.audit.service import Actor, AuditTrail
@@ -19,6 +20,7 @@ from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.repository import ClientRecord
 from auth_service.keys.keyring import NoSigningKey
 from auth_service.passwords.hashing import PasswordHashing
+from auth_service.revocations.service import Revoker
 from auth_service.settings import TokenSettings
 from auth_service.throttling.errors import ThrottleRefusal
 from auth_service.tokens.access import AccessTokenIssuer
@@ -26,9 +28,8 @@ from auth_service.tokens.audience import AudienceResolver, parse_resources
 from auth_service.tokens.errors import OAuthError, TemporarilyUnavailable, invalid_request, refused
 from auth_service.tokens.login_guard import LoginGuard, NoLoginGuard
 from auth_service.tokens.password_grant import PasswordGrant
-from auth_service.tokens.refresh_grant import RefreshTokenGrant
+from auth_service.tokens.refresh_grant import RefreshTokenGrant, SuccessorSeal
 from auth_service.tokens.responses import BEARER, TokenResponse
-from auth_service.tokens.revocations import AccessRevocations
 from auth_service.tokens.scopes import grant_scopes, parse_scope
 from shared.db.pool import PostgresPool
 
@@ -48,12 +49,16 @@ class TokenService:
         issuer: AccessTokenIssuer,
         audiences: AudienceResolver,
         audit: AuditTrail,
-        revocations: AccessRevocations,
+        revoker: Revoker,
         clients: ClientDirectory,
         *,
+        successor_seal: SuccessorSeal,
         login_guard: LoginGuard | None = None,
         on_login_failure: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``successor_seal`` (the KEK) keeps refresh-token successors for the reuse grace;
+        ``clock`` is the refresh grant's."""
         self._issuer = issuer
         self._audiences = audiences
         self._clients = ClientAuthenticator(clients)
@@ -62,7 +67,9 @@ class TokenService:
             "password": PasswordGrant(
                 pool, settings, hashing, issuer, audiences, audit, guard, on_login_failure
             ),
-            "refresh_token": RefreshTokenGrant(pool, settings, issuer, audiences, audit, revocations),
+            "refresh_token": RefreshTokenGrant(
+                pool, settings, issuer, audiences, audit, revoker, successor_seal, clock=clock
+            ),
             "client_credentials": self._client_credentials,
         }
 

@@ -12,17 +12,33 @@ client it was issued to and to the resource server it is meant for (the client r
 
 from __future__ import annotations
 
+import base64
+import binascii
+
+import msgspec
+
 from auth_service.clients.authentication import ClientAuthenticator
 from auth_service.clients.repository import ClientRecord
 from auth_service.tokens.errors import OAuthError, invalid_request
 from shared.auth.claims import AccessClaims
 from shared.auth.verifier import InvalidToken, TokenVerifier
 
-__all__ = ["PresentedTokens", "looks_like_jwt", "meant_for", "same_client"]
+__all__ = ["PresentedTokens", "key_id", "looks_like_jwt", "meant_for", "same_client"]
 
 
 def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2
+
+
+def key_id(token: str) -> str | None:
+    """The ``kid`` of a token ``access_claims`` accepted (its header verified with that key)."""
+    header = token.partition(".")[0]
+    try:
+        decoded = msgspec.json.decode(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        return None
+    kid = decoded.get("kid") if isinstance(decoded, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 class PresentedTokens:
@@ -31,7 +47,8 @@ class PresentedTokens:
     __slots__ = ("_clients", "_verifier")
 
     def __init__(self, clients: ClientAuthenticator, verifier: TokenVerifier) -> None:
-        """``verifier`` checks signature and claims only (no deny-list): the callers ask it themselves."""
+        """``verifier`` checks signature and claims only (no revocations): the callers ask the
+        revocation table themselves, which is the truth (``RevocationRepository.is_revoked``)."""
         self._clients = clients
         self._verifier = verifier
 

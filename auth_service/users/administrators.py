@@ -5,8 +5,8 @@ that could break it (a role's scopes, a role's deletion, a user's status, roles 
 takes ``LastAdminRule.guard(conn)``: the administration lock, so such changes happen one at a time
 (of two admins disabling each other at once, the second sees the first's change), and whether an
 administrator exists now. After its change in the database it calls ``guard.check()``: one query,
-and ``LastAdmin`` rolls the transaction back. The check comes *before* any effect outside the
-database (denying access tokens in Redis), which a rollback could not undo.
+and ``LastAdmin`` rolls the transaction back, revocations recorded by the change included (they
+are rows of the same transaction, published only once it commits).
 
 Only a change that *breaks* the rule is refused: a database with no administrator yet (before
 ``users bootstrap-admin``, or broken by hand and awaiting ``users recover-admin``) still lets

@@ -4,8 +4,9 @@ The API cannot break the last-admin rule, but a database can be changed by hand,
 admin's password lost. Recovery is one transaction, under the administration lock: the ``admin``
 role (created if it was deleted) holds every admin scope again and every registered resource's
 scopes; the account is created, or re-enabled, with that role and a new password; its old
-sessions end. It is audited as ``user.recover_admin`` with the actor given (the operator), and
-unbounded by design: whoever runs it already holds the database.
+sessions and the access tokens issued to it so far end. It is audited as ``user.recover_admin``
+with the actor given (the operator), and unbounded by design: whoever runs it already holds the
+database.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class AdminRecovery:
                 await self._users.update(conn, user_id, status="active")
                 await self._users.set_password(conn, user_id, password_hash)
                 await self._roles.assign(conn, user_id, ADMIN_ROLE)
-                await self._sessions.revoke_user(conn, user_id, "admin_recovered")
+                await self._sessions.end_account(conn, user_id, "admin_recovered")
             await self._audit.record(
                 "user.recover_admin",
                 actor,

@@ -1,7 +1,10 @@
 """Account rules: creation under the password policy, updates, disabling, passwords, deletion.
 
-Every change by an admin is audited with the actor and source IP. Disabling a user, resetting or
-changing a password revokes sessions (refresh families and their live access tokens). Roles given
+Every change by an admin is audited with the actor and source IP. Disabling or deleting a user and
+resetting its password end every session and revoke every access token issued to it so far;
+changing one's own password ends the other sessions; losing a role revokes the account's access
+tokens (its sessions go on, and their next refresh carries the roles it has now). Each revocation
+is recorded in the transaction of the change (``Revoker``). Roles given
 to an account (at creation or by replacing its roles) are bounded by the actor's own powers: it
 must hold every scope they add. Disabling, deleting or demoting an account runs under the
 last-admin rule (``LastAdminRule``), so nobody locks the organisation out of its own identity
@@ -18,6 +21,7 @@ from auth_service.errors import InvalidField, UserNotFound, WeakPassword, WrongP
 from auth_service.passwords.hashing import PasswordHashing, normalise_password
 from auth_service.passwords.policy import PasswordPolicy, PasswordRejected
 from auth_service.powers.service import PowersService
+from auth_service.revocations.service import Revoker
 from auth_service.roles.repository import RoleRepository
 from auth_service.tokens.sessions import SessionService
 from auth_service.users.administrators import LastAdminRule
@@ -58,6 +62,7 @@ class UserService:
         "_policy",
         "_pool",
         "_powers",
+        "_revoker",
         "_roles",
         "_sessions",
         "_users",
@@ -69,12 +74,14 @@ class UserService:
         hashing: PasswordHashing,
         policy: PasswordPolicy,
         sessions: SessionService,
+        revoker: Revoker,
         audit: AuditTrail,
     ) -> None:
         self._pool = pool
         self._hashing = hashing
         self._policy = policy
         self._sessions = sessions
+        self._revoker = revoker
         self._audit = audit
         self._users = UserRepository()
         self._roles = RoleRepository()
@@ -171,7 +178,9 @@ class UserService:
             await self._users.update(conn, user_id, email=email, status=data.status, roles=roles)
             await guard.check()  # before revoking: a refused change must not end the sessions
             if data.status == "disabled" and before.active:
-                await self._sessions.revoke_user(conn, user_id, "user_disabled")
+                await self._sessions.end_account(conn, user_id, "user_disabled")
+            elif roles is not None and set(before.roles) - set(roles):
+                await self._revoker.subject(conn, str(user_id))
             changes = {
                 k: v
                 for k, v in {"email": email, "status": data.status, "roles": roles}.items()
@@ -187,7 +196,7 @@ class UserService:
             guard = await self._admins.guard(conn)
             user = await self._record(conn, user_id)
             await guard.check(without=user_id)
-            await self._sessions.revoke_user(conn, user_id, "user_deleted")
+            await self._sessions.end_account(conn, user_id, "user_deleted")
             await self._users.delete(conn, user_id)
             await self._audit.record(
                 "user.delete",
@@ -209,7 +218,7 @@ class UserService:
             (await self._powers.of(conn, actor)).require_scopes(user.scopes, "password")
             if not await self._users.set_password(conn, user_id, password_hash):
                 raise UserNotFound()
-            await self._sessions.revoke_user(conn, user_id, "password_reset")
+            await self._sessions.end_account(conn, user_id, "password_reset")
             await self._audit.record(
                 "user.password_reset", actor, target_type="user", target_id=str(user_id), conn=conn
             )
@@ -231,7 +240,7 @@ class UserService:
         password_hash = await self._acceptable_password(new, user.email, field="new_password")
         async with self._pool.acquire() as conn, conn.transaction():
             await self._users.set_password(conn, user_id, password_hash)
-            await self._sessions.revoke_user(conn, user_id, "password_changed", keep=keep_session)
+            await self._sessions.end_others(conn, user_id, "password_changed", keep_session)
             await self._audit.record(
                 "user.password_change", actor, target_type="user", target_id=str(user_id), conn=conn
             )

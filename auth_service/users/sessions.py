@@ -35,7 +35,7 @@ class UserSessions:
         return [msgspec.convert(record, Family, from_attributes=True) for record in records]
 
     async def revoke(self, session_id: UUID, actor: Actor) -> None:
-        """End the session and deny its live access tokens; ``SessionNotFound`` when there is none."""
+        """End the session and revoke its access tokens (``sid``); ``SessionNotFound`` when there is none."""
         if await self._sessions.get(session_id) is None:
             raise SessionNotFound()
         await self._sessions.revoke_by_admin(session_id, actor)

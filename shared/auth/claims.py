@@ -21,6 +21,8 @@ class AccessClaims(msgspec.Struct, frozen=True, kw_only=True):
     roles: list[str] = []
     nbf: int | None = None
     email: str | None = None
+    sid: str | None = None
+    """The session (refresh-token family) the token was issued from; absent for client credentials."""
 
     @property
     def scopes(self) -> frozenset[str]:

@@ -6,6 +6,9 @@
   401 with ``error="invalid_token"`` and an ``error_description``.
 - A valid token lacking a scope the route needs (``opt=requires_scopes(...)``): 403 with
   ``error="insufficient_scope"`` and the ``scope`` it needs.
+- A token whose revocation cannot be checked now (``RevocationCheckUnavailable``: the revocations
+  are not loaded, or Redis was last read longer ago than the grace): 503 with ``Retry-After``,
+  never a pass; a revoked token is a 401 like any other invalid one.
 Bodies are problem+json, like every other error. A token in the query string is not looked at
 (RFC 6750 §2.3 is a MAY that leaks tokens into logs).
 """

@@ -6,7 +6,11 @@ from that key, then PyJWT's algorithm object checks the signature. Headers that 
 (``jku``, ``x5u``, ``jwk``, ``x5c``) are never read, let alone fetched; ``crit`` is refused since
 we implement no extension. JSON with duplicate member names is refused (RFC 8725 §3.5 / RFC 7515
 §5.2). Verified tokens are cached (bounded LRU keyed by the token), so a client that reuses its
-token pays for the signature once; every cached hit still checks expiry (and the deny-list).
+token pays for the signature once; every cached hit still checks expiry and revocation.
+
+Revocation is checked by ``revocations`` (a ``RevocationFeed``: the auth service's revocations,
+pushed and held in memory), synchronously: no network round trip per token. A revoked signing key
+reaches the verifier through ``forget_key``.
 
 The time is read from ``clock`` (``time.time`` unless a test hands in one it can move), so a test
 sees a token expire without waiting for the real clock.
@@ -20,15 +24,15 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
 from shared.auth.claims import AccessClaims
-from shared.auth.deny_list import DenyList
 from shared.auth.keys import KeySource
+from shared.auth.revocation_events import MAX_LEEWAY
 
-__all__ = ["InvalidToken", "RevocationCheckUnavailable", "TokenVerifier"]
+__all__ = ["InvalidToken", "RevocationCheck", "RevocationCheckUnavailable", "TokenVerifier"]
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _ACCEPTED_TYP = frozenset({"at+jwt", "application/at+jwt"})
@@ -46,7 +50,13 @@ class InvalidToken(Exception):
 
 
 class RevocationCheckUnavailable(Exception):
-    """The deny-list could not be read; the caller answers 503 rather than accept a revoked token."""
+    """Revocations cannot be checked now; the caller answers 503 rather than accept a revoked token."""
+
+
+class RevocationCheck(Protocol):
+    def check(self, claims: AccessClaims) -> None:
+        """Raise ``InvalidToken("revoked", ...)`` for a revoked token, ``RevocationCheckUnavailable``
+        when that cannot be known; called for every token, cached or not, so no I/O."""
 
 
 def _b64decode(segment: str) -> bytes:
@@ -100,8 +110,8 @@ class TokenVerifier:
         "_cache",
         "_cache_size",
         "_clock",
-        "_deny_list",
         "_keys",
+        "_revocations",
         "audience",
         "issuer",
         "leeway",
@@ -117,18 +127,21 @@ class TokenVerifier:
         audience: str | None,
         leeway: int = 30,
         max_token_bytes: int = 8192,
-        deny_list: DenyList | None = None,
+        revocations: RevocationCheck | None = None,
         cache_size: int = 10_000,
         on_failure: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``clock`` returns Unix seconds (wall time: ``exp``, ``nbf`` and ``iat`` are wall times)."""
+        """``clock`` returns Unix seconds (wall time: ``exp``, ``nbf`` and ``iat`` are wall times).
+        ``leeway`` is at most ``MAX_LEEWAY``: revocations are kept that long past expiry, no longer."""
+        if not 0 <= leeway <= MAX_LEEWAY:
+            raise ValueError(f"leeway must be between 0 and {MAX_LEEWAY} seconds, not {leeway}")
         self._keys = keys
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
         self.max_token_bytes = max_token_bytes
-        self._deny_list = deny_list
+        self._revocations = revocations
         self._cache: OrderedDict[str, AccessClaims] = OrderedDict()
         self._cache_size = cache_size
         self.on_failure = on_failure
@@ -136,6 +149,11 @@ class TokenVerifier:
 
     def is_ready(self) -> bool:
         return self._keys.is_ready()
+
+    def forget_key(self, kid: str) -> None:
+        """The key ``kid`` was revoked: never use it again, and forget the tokens it verified."""
+        self._keys.revoke(kid)
+        self._cache.clear()
 
     async def verify(self, token: str) -> AccessClaims:
         try:
@@ -149,8 +167,8 @@ class TokenVerifier:
                 raise InvalidToken("expired", "The access token expired.")
             else:
                 self._cache.move_to_end(token)
-            if self._deny_list is not None:
-                await self._check_not_revoked(claims.jti)
+            if self._revocations is not None:
+                self._revocations.check(claims)
             return claims
         except InvalidToken as exc:
             if self.on_failure is not None:
@@ -162,14 +180,6 @@ class TokenVerifier:
         cache[token] = claims
         if len(cache) > self._cache_size:
             cache.popitem(last=False)
-
-    async def _check_not_revoked(self, jti: str) -> None:
-        try:
-            revoked = await self._deny_list.contains(jti)  # type: ignore[union-attr]
-        except Exception as exc:
-            raise RevocationCheckUnavailable(type(exc).__name__) from exc
-        if revoked:
-            raise InvalidToken("revoked", "The access token was revoked.")
 
     async def _verify_uncached(self, token: str, now: float) -> AccessClaims:
         if len(token) > self.max_token_bytes:

@@ -36,6 +36,9 @@ METRIC_NAMES = (
     "db_pool_connections",
     "db_pool_max_connections",
     "redis_errors_total",
+    "revocation_events_total",
+    "revocation_feed_errors_total",
+    "revocation_feed_age_seconds",
     "service_dependency_up",
     "service_build_info",
 )
@@ -75,6 +78,12 @@ class ServiceMetrics:
             "jwks_fetches", "JWKS fetches by outcome: updated, not_modified or error.", "outcome"
         )
         self._redis_errors = self.counter("redis_errors", "Failed Redis commands by operation.", "operation")
+        self._revocation_events = self.counter(
+            "revocation_events", "Revocations read from the revocation stream, by kind.", "kind"
+        )
+        self._revocation_feed_errors = self.counter(
+            "revocation_feed_errors", "Failed reads of the revocation stream (each retried)."
+        )
         self._dependency_up = Gauge(
             "service_dependency_up", "1 when the dependency passed the last scrape's check, else 0.",
             ("dependency",), registry=registry,
@@ -102,12 +111,29 @@ class ServiceMetrics:
     def redis_error(self, operation: str) -> None:
         self._redis_errors.labels(operation).inc()
 
+    def revocation_event(self, kind: str) -> None:
+        """Fits ``RevocationFeed(on_event=...)``."""
+        self._revocation_events.labels(kind).inc()
+
+    def revocation_feed_error(self) -> None:
+        """Fits ``RevocationFeed(on_error=...)``."""
+        self._revocation_feed_errors.inc()
+
     # ---------------------------------------------------- read at scrape time
     def watch_jwks_age(self, age: Callable[[], float | None]) -> None:
         """``age``: seconds since the issuer last confirmed the cached key set (``None``: never)."""
         self.watch(
             "jwks_cache_age_seconds",
             "Seconds since the issuer last confirmed the cached JWKS.",
+            single_value(age),
+        )
+
+    def watch_revocation_feed_age(self, age: Callable[[], float | None]) -> None:
+        """``age``: seconds since the revocation stream was last read (``None``: not loaded yet);
+        past the verifier's grace, tokens are refused."""
+        self.watch(
+            "revocation_feed_age_seconds",
+            "Seconds since the revocation stream was last read successfully.",
             single_value(age),
         )
 

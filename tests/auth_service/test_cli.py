@@ -111,6 +111,41 @@ async def test_keys_rotate_publishes_a_next_key(auth_db: str, redis_url: str, re
     assert audited == 1
 
 
+async def test_keys_reseal_moves_every_key_to_the_new_kek(
+    make_settings: SettingsFactory, auth_db: str, redis_url: str, redis_namespace: str
+) -> None:
+    old_env = cli_env(auth_db, redis_url, redis_namespace)
+    assert run(old_env, "keys", "rotate").returncode == 0  # an active and a next key, sealed by the old KEK
+    new_kek_text = new_kek()
+    rotating = {
+        **old_env,
+        "AUTH_KEY_ENCRYPTION_KEY": new_kek_text,
+        "AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS": old_env["AUTH_KEY_ENCRYPTION_KEY"],
+    }
+    resealed = run(rotating, "keys", "reseal")
+    assert resealed.returncode == 0, resealed.stderr
+    assert resealed.stdout.splitlines() == [
+        "auth-service: 2 signing key(s) resealed under the newest key-encryption key "
+        "(2 were sealed with a previous one)",
+        "auth-service: AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS can now be emptied",
+    ]
+    stale = run(old_env, "keys", "reseal")  # the old KEK alone opens nothing any more
+    assert stale.returncode == 2
+    assert "does not open with any configured key-encryption key" in stale.stderr
+    assert "nothing was resealed" in stale.stderr
+    new_only = {**old_env, "AUTH_KEY_ENCRYPTION_KEY": new_kek_text}
+    again = run(new_only, "keys", "reseal")
+    assert "2 signing key(s) resealed" in again.stdout
+    assert "(0 were sealed with a previous one)" in again.stdout
+    with serving(make_settings(key_encryption_key=new_kek_text)) as auth:  # the old KEK is gone
+        assert auth.http.get("/readyz").status_code == 200
+        auth.create_user("ops@example.com", "a sturdy operator passphrase", ["agent"])
+        token = auth.login("ops@example.com", "a sturdy operator passphrase")["access_token"]
+        assert claims_of(token)["roles"] == ["agent"]
+    audited = await _sql(auth_db, "SELECT actor FROM audit_events WHERE action = $1", "key.reseal")
+    assert [a["actor"] for a in audited] == ["operator", "operator"]
+
+
 def test_serve_without_a_kek_is_one_clear_line(auth_db: str) -> None:
     env = {"AUTH_DATABASE_URL": auth_db, "AUTH_KEY_ENCRYPTION_KEY": "", "AUTH_KEY_ENCRYPTION_KEY_FILE": ""}
     result = run(env, "serve")

@@ -1,4 +1,5 @@
-"""Signing keys: sealed at rest, published before signing, kept until their tokens expire, shared."""
+"""Signing keys: sealed at rest, published before signing, kept until their tokens expire, shared;
+the key-encryption key rotated (previous KEKs open, the newest seals, ``reseal`` moves them all)."""
 
 from __future__ import annotations
 
@@ -173,3 +174,101 @@ def test_scheduled_rotation_creates_the_next_key(make_settings: SettingsFactory)
         first = kids(auth)
         wait_for(lambda: len(kids(auth)) == 2)  # the next key is published a second before it is due
         assert set(first) < set(kids(auth))
+
+
+# ---------------------------------------------------------------- KEK rotation
+
+
+def test_previous_keks_open_and_only_the_newest_seals() -> None:
+    old, new = new_kek(), new_kek()
+    der = private_key_der(generate_private_key("ES256"))
+    sealed_by_old = KeyEncryptionKey.from_text(old).seal(der, b"signing-key:k1:ES256")
+    rotated = KeyEncryptionKey.from_settings(new, "", previous=[old])
+    assert rotated.open(sealed_by_old, b"signing-key:k1:ES256") == der
+    resealed, was_previous = rotated.reseal(sealed_by_old, b"signing-key:k1:ES256")
+    assert was_previous is True
+    assert KeyEncryptionKey.from_text(new).open(resealed, b"signing-key:k1:ES256") == der
+    with pytest.raises(KeyEncryptionKeyError):
+        KeyEncryptionKey.from_text(old).open(resealed, b"signing-key:k1:ES256")  # the newest sealed it
+    assert rotated.reseal(resealed, b"signing-key:k1:ES256")[1] is False
+    with pytest.raises(KeyEncryptionKeyError, match="AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS"):
+        KeyEncryptionKey.from_settings(new, "").open(sealed_by_old, b"signing-key:k1:ES256")
+    with pytest.raises(KeyEncryptionKeyError):  # a previous KEK still checks the associated data
+        rotated.open(sealed_by_old, b"signing-key:k2:ES256")
+
+
+def test_previous_keks_come_from_one_comma_separated_setting() -> None:
+    from auth_service.settings import settings_from_env
+
+    one, two = new_kek(), new_kek()
+    settings = settings_from_env({"AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS": f"{one},{two}"})
+    assert settings.keys.previous_key_encryption_keys == [one, two]
+    assert settings_from_env({}).keys.previous_key_encryption_keys == []
+    with pytest.raises(KeyEncryptionKeyError, match="entry 2 of AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS"):
+        KeyEncryptionKey.from_settings(new_kek(), "", previous=[one, "short"])
+
+
+def test_keys_sealed_with_a_kek_no_longer_configured_are_a_clear_error_not_a_crash(
+    make_settings: SettingsFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    old, new = new_kek(), new_kek()
+    with serving(make_settings(key_encryption_key=old)) as before:
+        kid = kids(before)[0]
+    with serving(make_settings(key_encryption_key=new)) as wrong:  # starts...
+        assert wrong.http.get("/readyz").status_code == 503  # ...but takes no traffic
+        wrong.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
+        refused = wrong.token(
+            {"grant_type": "password", "client_id": "first-party"}
+            | {"username": AGENT_EMAIL, "password": AGENT_PASSWORD}
+        )
+        assert refused.status_code == 503
+        assert kids(wrong) == [kid]  # publishing needs no private key
+    messages = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any(
+        f"active signing key {kid} does not open" in m and "AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS" in m
+        for m in messages
+    ), messages
+    with serving(make_settings(key_encryption_key=new, previous_key_encryption_keys=[old])) as rotated:
+        assert kid_of(rotated.admin_login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == kid
+
+
+def test_reseal_moves_every_key_to_the_newest_kek_then_the_old_one_can_go(
+    make_settings: SettingsFactory, auth_db: str
+) -> None:
+    old, new = new_kek(), new_kek()
+    with serving(make_settings(key_encryption_key=old)) as before:
+        keys = before.services.signing_keys
+        before.call(keys.rotate, SYSTEM)  # an active and a next key...
+        revoked = before.call(keys.rotate, SYSTEM).pending
+        before.call(keys.revoke, revoked, SYSTEM)  # ...and a revoked one, never opened again
+        before.call(keys.rotate, SYSTEM)
+        stored = sorted(kids(before))
+    assert len(stored) == 2
+    with serving(make_settings(key_encryption_key=new, previous_key_encryption_keys=[old])) as rotated:
+        outcome = rotated.call(rotated.services.signing_keys.reseal, SYSTEM)
+        assert (outcome.resealed, outcome.from_previous) == (2, 2)
+        again = rotated.call(rotated.services.signing_keys.reseal, SYSTEM)
+        assert (again.resealed, again.from_previous) == (2, 0)
+
+        async def audited() -> list[asyncpg.Record]:
+            conn = await asyncpg.connect(auth_db)
+            try:
+                return list(
+                    await conn.fetch("SELECT actor, details FROM audit_events WHERE action = 'key.reseal'")
+                )
+            finally:
+                await conn.close()
+
+        rows = rotated.call(audited)
+    assert [r["actor"] for r in rows] == ["operator", "operator"]
+    with serving(make_settings(key_encryption_key=new)) as after:  # the old KEK removed
+        assert after.http.get("/readyz").status_code == 200
+        after.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
+        token = after.admin_login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
+        assert sorted(kids(after)) == stored
+        assert after.http.get("/userinfo", headers=after.bearer(token)).status_code == 200
+    stale = make_settings(key_encryption_key=old)  # a replica left on the old KEK
+    with serving(stale) as auth, pytest.raises(KeyEncryptionKeyError, match="nothing was resealed"):
+        auth.call(auth.services.signing_keys.reseal, SYSTEM)
+    with serving(make_settings(key_encryption_key=new)) as after:
+        assert after.http.get("/readyz").status_code == 200

@@ -3,11 +3,14 @@
 ``api`` is an httpx client over the ASGI app (lifespan run), in the test's own event loop, so
 tests can fire concurrent requests and read the database with asyncpg between them. Every request
 carries a token with all customer scopes unless the test sends its own Authorization header.
+Revocation is checked, as by default, against the test Redis under a prefix of the test's own
+(``revocation_prefix``: a test revokes by writing that stream).
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -46,11 +49,17 @@ AppFactory = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 @pytest.fixture
-async def make_api(customer_db: str) -> AsyncIterator[AppFactory]:
+def revocation_prefix(redis_namespace: str) -> str:
+    return f"{redis_namespace}:customers-{uuid.uuid4().hex[:8]}:"
+
+
+@pytest.fixture
+async def make_api(customer_db: str, redis_url: str, revocation_prefix: str) -> AsyncIterator[AppFactory]:
     """Start the app with settings overrides; every app started is shut down after the test."""
     running: list[tuple[asyncio.Event, asyncio.Task[None], httpx.AsyncClient]] = []
 
     async def start(database_url: str = customer_db, **overrides: Any) -> httpx.AsyncClient:
+        overrides = {"redis_url": redis_url, "redis_prefix": revocation_prefix, **overrides}
         app = create_app(settings_for(database_url, **overrides), key_source=key_source())
         started, stop = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(_serve_lifespan(app, started, stop))

@@ -24,7 +24,7 @@ DASHBOARD = MONITORING / "grafana-dashboard.json"
 TARGET_LABELS = {"job", "instance"}  # added by Prometheus to every scraped series
 REQUIRED_ALERTS = {
     "HighServerErrorRate", "HighLatencyP99", "LoginFailureSpike", "ThrottlingSpike", "JwksStale",
-    "SigningKeyRotationOverdue", "DatabaseDown", "RedisDown",
+    "SigningKeyRotationOverdue", "DatabaseDown", "RedisDown", "RevocationFeedStale",
 }  # fmt: skip
 
 
@@ -43,6 +43,9 @@ def emitted_series() -> dict[str, set[str]]:
     metrics.token_request("password", "issued")
     metrics.throttle_decision("login", throttled=True)
     metrics.watch_jwks_age(lambda: 1.0)
+    metrics.watch_revocation_feed_age(lambda: 1.0)
+    metrics.revocation_event("sid")
+    metrics.revocation_feed_error()
     metrics.watch_signing_key(lambda: 1.0, rotation_interval=60)
     metrics.watch_db_pool(lambda: (1, 2), max_size=3)
     asyncio.run(metrics.check_dependencies({"database": _passes}, 1.0))

@@ -49,7 +49,12 @@ def services(
     auth.start()  # before choosing the customer's port: a free port is only free until bound
     customer = ServiceProcess(
         "customer_service",
-        {"CUSTOMER_DATABASE_URL": customer_db, "CUSTOMER_REDIS_URL": redis_url, "CUSTOMER_ISSUER": auth.url},
+        {
+            "CUSTOMER_DATABASE_URL": customer_db,
+            "CUSTOMER_ISSUER": auth.url,
+            "CUSTOMER_REDIS_URL": redis_url,
+            "CUSTOMER_REDIS_PREFIX": f"{redis_namespace}:metrics:",
+        },
         tmp_path,
     )
     try:

@@ -19,7 +19,7 @@ import pytest
 
 from devstack.databases import create_database
 from devstack.embedded import EmbeddedPostgres
-from tests.conftest import ROOT
+from tests.conftest import ROOT, customer_revocation_env
 from tests.drill_support import bearer, new_customer
 from tests.processes import ServiceProcess
 from tests.shared.auth.jwks_server import JwksServer
@@ -62,12 +62,12 @@ def migrated_database(server: EmbeddedPostgres) -> str:
 
 
 def test_database_restart_under_load(
-    own_postgres: EmbeddedPostgres, issuer: JwksServer, tmp_path: Path
+    own_postgres: EmbeddedPostgres, issuer: JwksServer, tmp_path: Path, redis_url: str, redis_namespace: str
 ) -> None:
     url = migrated_database(own_postgres)
-    service = ServiceProcess(
-        "customer_service", {"CUSTOMER_DATABASE_URL": url, "CUSTOMER_ISSUER": issuer.url}, tmp_path
-    ).start()
+    env = {"CUSTOMER_DATABASE_URL": url, "CUSTOMER_ISSUER": issuer.url}
+    env |= customer_revocation_env(redis_url, redis_namespace, "drill-restart")
+    service = ServiceProcess("customer_service", env, tmp_path).start()
     headers = bearer(KEY, issuer.url, WRITE)
     run = random.randrange(1, 9000)
     outcomes: list[tuple[float, int, str, str | None]] = []  # (sent at, status, cpf, retry-after)
@@ -121,12 +121,12 @@ def test_database_restart_under_load(
 
 
 def test_sigterm_drains_in_flight_requests(
-    own_postgres: EmbeddedPostgres, issuer: JwksServer, tmp_path: Path
+    own_postgres: EmbeddedPostgres, issuer: JwksServer, tmp_path: Path, redis_url: str, redis_namespace: str
 ) -> None:
     url = migrated_database(own_postgres)
-    service = ServiceProcess(
-        "customer_service", {"CUSTOMER_DATABASE_URL": url, "CUSTOMER_ISSUER": issuer.url}, tmp_path
-    ).start()
+    env = {"CUSTOMER_DATABASE_URL": url, "CUSTOMER_ISSUER": issuer.url}
+    env |= customer_revocation_env(redis_url, redis_namespace, "drill-sigterm")
+    service = ServiceProcess("customer_service", env, tmp_path).start()
     headers = bearer(KEY, issuer.url, WRITE)
     run = random.randrange(1, 9000)
     results: list[str] = []

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from shared.http.observation import UNMATCHED_ROUTE
+from tests.conftest import customer_revocation_env
 from tests.drill_support import bearer, cpf_from, new_customer
 from tests.processes import ServiceProcess
 from tests.shared.auth.jwks_server import JwksServer
@@ -26,7 +27,9 @@ CUSTOMERS = "/api/1/customers"
 
 
 @pytest.fixture
-def service(customer_db: str, tmp_path: Path) -> Iterator[tuple[ServiceProcess, JwksServer]]:
+def service(
+    customer_db: str, tmp_path: Path, redis_url: str, redis_namespace: str
+) -> Iterator[tuple[ServiceProcess, JwksServer]]:
     issuer = JwksServer()
     issuer.jwks = jwks(KEY)
     with issuer.running():
@@ -34,6 +37,7 @@ def service(customer_db: str, tmp_path: Path) -> Iterator[tuple[ServiceProcess, 
             "CUSTOMER_DATABASE_URL": customer_db,
             "CUSTOMER_ISSUER": issuer.url,
             "CUSTOMER_LOG_LEVEL": "info",
+            **customer_revocation_env(redis_url, redis_namespace, "logs"),
         }
         process = ServiceProcess("customer_service", env, tmp_path).start()
         try:

@@ -20,6 +20,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from tests.conftest import customer_revocation_env
 from tests.processes import ServiceProcess
 from tests.shared.auth.jwks_server import JwksServer
 from tests.shared.auth.token_factory import AUDIENCE, SigningKey, claims, jwks
@@ -52,7 +53,12 @@ def elsewhere() -> Iterator[JwksServer]:
 
 @pytest.fixture(scope="module")
 def service(
-    issuer: JwksServer, customer_template: str, pg_server_url: str, tmp_path_factory: pytest.TempPathFactory
+    issuer: JwksServer,
+    customer_template: str,
+    pg_server_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_url: str,
+    redis_namespace: str,
 ) -> Iterator[ServiceProcess]:
     import asyncio
 
@@ -62,7 +68,12 @@ def service(
     url = asyncio.run(create_database(pg_server_url, name, template=customer_template))
     process = ServiceProcess(
         "customer_service",
-        {"CUSTOMER_DATABASE_URL": url, "CUSTOMER_ISSUER": issuer.url, "CUSTOMER_AUDIENCE": AUDIENCE},
+        {
+            "CUSTOMER_DATABASE_URL": url,
+            "CUSTOMER_ISSUER": issuer.url,
+            "CUSTOMER_AUDIENCE": AUDIENCE,
+            **customer_revocation_env(redis_url, redis_namespace, "attacks"),
+        },
         Path(tmp_path_factory.mktemp("logs")),
     )
     process.start()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from devstack.databases import create_database, drop_database
-from tests.conftest import SESSION_TAG
+from tests.conftest import SESSION_TAG, customer_revocation_env
 from tests.processes import ServiceProcess
 from tests.shared.auth.jwks_server import JwksServer
 from tests.shared.auth.token_factory import AUDIENCE, SigningKey, claims, jwks
@@ -31,7 +31,11 @@ PATCH = "application/merge-patch+json"
 
 @pytest.fixture(scope="module")
 def service(
-    customer_template: str, pg_server_url: str, tmp_path_factory: pytest.TempPathFactory
+    customer_template: str,
+    pg_server_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_url: str,
+    redis_namespace: str,
 ) -> Iterator[tuple[ServiceProcess, str, dict[str, str]]]:
     issuer = JwksServer()
     issuer.jwks = jwks(KEY)
@@ -40,7 +44,12 @@ def service(
     with issuer.running():
         process = ServiceProcess(
             "customer_service",
-            {"CUSTOMER_DATABASE_URL": url, "CUSTOMER_ISSUER": issuer.url, "CUSTOMER_AUDIENCE": AUDIENCE},
+            {
+                "CUSTOMER_DATABASE_URL": url,
+                "CUSTOMER_ISSUER": issuer.url,
+                "CUSTOMER_AUDIENCE": AUDIENCE,
+                **customer_revocation_env(redis_url, redis_namespace, "concurrency"),
+            },
             Path(tmp_path_factory.mktemp("logs")),
         ).start()
         token = KEY.sign(claims(iss=issuer.url, scope="customers:read customers:write", sub="writer"))

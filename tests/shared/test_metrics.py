@@ -151,10 +151,10 @@ def test_histogram_buckets_are_cumulative_with_sum() -> None:
 
 def test_domain_events_move_their_counters(metrics: ServiceMetrics, client: TestClient[Litestar]) -> None:
     metrics.jwks_fetch("updated")
-    metrics.redis_error("deny_list")
+    metrics.redis_error("revocation_publish")
     text = client.get("/metrics").text
     assert value(text, "jwks_fetches_total", outcome="updated") == 1
-    assert value(text, "redis_errors_total", operation="deny_list") == 1
+    assert value(text, "redis_errors_total", operation="revocation_publish") == 1
     assert value(text, "service_build_info", service="test-service", version="1.2.3") == 1
 
 
@@ -220,10 +220,17 @@ def test_each_app_has_its_own_registry() -> None:
 def test_every_declared_metric_is_exposed_once_watched(metrics: ServiceMetrics) -> None:
     """The dashboard and alerts are checked against ``METRIC_NAMES``; it must match what is served."""
     metrics.watch_jwks_age(lambda: 1.0)
+    metrics.watch_revocation_feed_age(lambda: 1.0)
     metrics.watch_db_pool(lambda: (0, 0), max_size=1)
     metrics.requests.observe("GET", "/r", 200, 0.1)
-    for event in (metrics.token_verification_failure, metrics.jwks_fetch, metrics.redis_error):
+    for event in (
+        metrics.token_verification_failure,
+        metrics.jwks_fetch,
+        metrics.redis_error,
+        metrics.revocation_event,
+    ):
         event("x")
+    metrics.revocation_feed_error()
     with TestClient(Litestar(metrics_handlers(metrics, {"database": _ok}))) as client:
         text = client.get("/metrics").text
     exposed = {family.name for family in text_string_to_metric_families(text)}

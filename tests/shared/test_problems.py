@@ -45,7 +45,15 @@ def client(
     else:
         key = PreparedKey.from_jwk(SigningKey.generate("ES256").public_jwk())
         app = create_customer_app(
-            settings_from_values(CustomerSettings, {"database_url": customer_db, "max_body_bytes": 1024}),
+            settings_from_values(
+                CustomerSettings,
+                {
+                    "database_url": customer_db,
+                    "max_body_bytes": 1024,
+                    "redis_url": redis_url,
+                    "redis_prefix": f"{redis_namespace}:problems:",
+                },
+            ),
             key_source=StaticKeySource([key]),
         )
     with TestClient(app) as test_client:

@@ -1,13 +1,14 @@
-"""JwksCache against a real HTTP server: discovery, caching, unknown kids, the issuer going away."""
+"""JwksCache against a real HTTP server: discovery, caching, unknown kids, the issuer failing, revocation."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
 from shared.auth.jwks import JwksCache
+from shared.auth.keys import PreparedKey, StaticKeySource
 from shared.auth.verifier import InvalidToken, TokenVerifier
 from tests.shared.auth.clock import ManualClock
 from tests.shared.auth.jwks_server import JwksServer
@@ -134,3 +135,101 @@ async def test_configured_jwks_url_skips_discovery(server: JwksServer) -> None:
         assert cache.get("first") is not None
     finally:
         await cache.close()
+
+
+async def test_a_key_that_leaves_the_jwks_is_dropped_at_the_next_refresh(
+    server: JwksServer, cache: JwksCache
+) -> None:
+    server.jwks = jwks(FIRST, SECOND)
+    await cache.refresh()
+    token = FIRST.sign(claims(iss=server.url))
+    assert (await verifier_for(cache, server.url).verify(token)).sub == "user-1"
+    server.jwks = jwks(SECOND)
+    await cache.refresh()
+    assert cache.get("first") is None
+    with pytest.raises(InvalidToken, match="unknown key"):
+        await verifier_for(cache, server.url).verify(FIRST.sign(claims(iss=server.url)))
+    assert cache.get("second") is not None
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+async def test_a_revoked_key_is_refused_at_once_and_after_refetches_that_still_list_it(
+    server: JwksServer, cache: JwksCache, clock: ManualClock
+) -> None:
+    server.jwks = jwks(FIRST, SECOND)  # a stale CDN copy keeps listing the revoked key
+    await cache.refresh()
+    cache.revoke("first")
+    assert cache.get("first") is None
+    await until(lambda: server.jwks_requests == 2)  # the refetch the revocation started
+    clock.advance(0.5)
+    verifier = verifier_for(cache, server.url)
+    with pytest.raises(InvalidToken, match="unknown key"):
+        await verifier.verify(FIRST.sign(claims(iss=server.url)))  # the unknown kid refetches too
+    assert server.jwks_requests == 3
+    assert cache.get("first") is None
+    assert (await verifier.verify(SECOND.sign(claims(iss=server.url)))).sub == "user-1"
+
+
+async def test_revoking_refetches_at_once_for_the_replacement_key(server: JwksServer) -> None:
+    cache = JwksCache(server.url)
+    try:
+        await cache.start()
+        await until(cache.is_ready)
+        server.jwks = jwks(FIRST, SECOND)  # the issuer's fresh key, published with the revocation
+        cache.revoke("first")
+        await until(lambda: cache.get("second") is not None)  # no token had to ask for it
+        assert cache.get("first") is None
+        assert server.jwks_requests == 2
+        cache.revoke("first")  # the same event again (a replay after a reconnect): no refetch
+        await asyncio.sleep(0.1)
+        assert server.jwks_requests == 2
+    finally:
+        await cache.close()
+
+
+async def test_the_replacement_key_published_just_after_the_revocation_is_fetched_at_its_first_token(
+    server: JwksServer, cache: JwksCache
+) -> None:
+    """The issuer publishes the replacement as it reloads, just after the revocation commits: the
+    refetch the revocation started can come back without it. Its first token refetches at once,
+    not after ``unknown_kid_interval`` (here 0.5 s, and the manual clock does not move)."""
+    await cache.refresh()
+    cache.revoke("first")
+    await until(lambda: server.jwks_requests == 2)  # raced the issuer: no replacement in it yet
+    server.jwks = jwks(SECOND)
+    verifier = verifier_for(cache, server.url)
+    assert (await verifier.verify(SECOND.sign(claims(iss=server.url)))).sub == "user-1"
+    assert server.jwks_requests == 3
+
+
+async def test_a_failing_refetch_after_revoking_is_logged_not_raised(
+    server: JwksServer, cache: JwksCache, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.jwks = jwks(FIRST, SECOND)
+    await cache.refresh()
+    server.failing = True
+    cache.revoke("first")  # not started: the refetch runs as a task of its own
+    await until(lambda: "refetch failed" in caplog.text)
+    assert cache.get("first") is None
+    assert cache.get("second") is not None
+
+
+def test_revoking_without_a_running_event_loop() -> None:
+    cache = JwksCache("http://issuer.test")
+    cache.revoke("first")  # e.g. a synchronous operator hook: no loop, nothing raised
+    asyncio.run(cache.close())
+    keys = StaticKeySource(
+        [PreparedKey.from_jwk(FIRST.public_jwk()), PreparedKey.from_jwk(SECOND.public_jwk())]
+    )
+    keys.revoke("first")
+    assert keys.get("first") is None
+    keys.replace([PreparedKey.from_jwk(FIRST.public_jwk())])  # a reload that read the old keys
+    assert keys.get("first") is None
+    assert not keys.is_ready()

@@ -12,11 +12,12 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from redis.asyncio import Redis
 
-from shared.auth.deny_list import DenyList
+from shared.auth.claims import AccessClaims
 from shared.auth.keys import PreparedKey, StaticKeySource, UnusableKey
-from shared.auth.verifier import InvalidToken, TokenVerifier
+from shared.auth.revocation_events import MAX_LEEWAY, Revocation
+from shared.auth.revocation_set import RevocationSet
+from shared.auth.verifier import InvalidToken, RevocationCheckUnavailable, TokenVerifier
 from tests.shared.auth.clock import ManualClock
 from tests.shared.auth.token_factory import AUDIENCE, ISSUER, SigningKey, claims
 
@@ -220,19 +221,57 @@ async def test_huge_token_is_refused_before_parsing() -> None:
     await rejects("a" * 9000, "too_large")
 
 
-async def test_revoked_token_is_refused(redis_url: str, redis_namespace: str) -> None:
-    redis = Redis.from_url(redis_url)
-    try:
-        deny_list = DenyList(redis, f"{redis_namespace}:")
-        verifier = make_verifier(deny_list=deny_list)
-        payload = claims()
-        token = RSA.sign(payload)
-        assert (await verifier.verify(token)).jti == payload["jti"]
-        await deny_list.add(payload["jti"], payload["exp"])
-        await rejects(token, "revoked", verifier)
-        assert 0 < await redis.ttl(f"{redis_namespace}:revoked:{payload['jti']}") <= 600
-    finally:
-        await redis.aclose()
+class HeldRevocations:
+    """A ``RevocationCheck`` over an in-memory set (what ``RevocationFeed`` holds), and whether it
+    can answer: the verifier's side of the protocol, without Redis."""
+
+    def __init__(self) -> None:
+        self.held = RevocationSet(30)
+        self.current = True
+
+    def check(self, claims: AccessClaims) -> None:
+        if not self.current:
+            raise RevocationCheckUnavailable("stale")
+        if self.held.revoked(claims):
+            raise InvalidToken("revoked", "The access token was revoked.")
+
+
+async def test_revoked_token_is_refused_even_from_the_cache() -> None:
+    revocations, failures = HeldRevocations(), list[str]()
+    verifier = make_verifier(revocations=revocations, on_failure=failures.append)
+    payload = claims()
+    token = RSA.sign(payload)
+    assert (await verifier.verify(token)).jti == payload["jti"]  # verified and cached
+    revocations.held.add(Revocation(kind="jti", value=payload["jti"], at=time.time(), exp=payload["exp"]))
+    await rejects(token, "revoked", verifier)
+    assert failures == ["revoked"]
+    assert (await verifier.verify(RSA.sign(claims()))).sub == "user-1"
+
+
+async def test_revocations_that_cannot_be_checked_refuse_rather_than_pass() -> None:
+    revocations = HeldRevocations()
+    verifier = make_verifier(revocations=revocations)
+    token = RSA.sign(claims())
+    await verifier.verify(token)
+    revocations.current = False
+    with pytest.raises(RevocationCheckUnavailable):
+        await verifier.verify(token)
+
+
+async def test_a_forgotten_key_verifies_nothing_any_more() -> None:
+    verifier = make_verifier()
+    token = ED.sign(claims())
+    await verifier.verify(token)  # cached
+    verifier.forget_key(ED.kid)
+    await rejects(token, "unknown_kid", verifier)
+    await rejects(ED.sign(claims()), "unknown_kid", verifier)
+    assert (await verifier.verify(RSA.sign(claims()))).sub == "user-1"
+
+
+def test_a_leeway_longer_than_revocations_are_kept_is_refused() -> None:
+    make_verifier(leeway=MAX_LEEWAY)
+    with pytest.raises(ValueError, match="leeway"):
+        make_verifier(leeway=MAX_LEEWAY + 1)
 
 
 @pytest.mark.parametrize(

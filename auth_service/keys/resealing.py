@@ -1,0 +1,65 @@
+"""``keys reseal``: every signing key sealed again under the newest key-encryption key.
+
+The second half of a KEK rotation. With the new KEK sealing and the old one still configured as a
+previous key, each stored key is opened (with whichever KEK sealed it) and sealed under the newest,
+all in one transaction under the rotation lock: either every key moves or none does, so a key that
+opens with no configured KEK stops the whole run, named, with nothing changed. Revoked keys are
+left out: nothing opens them again. Afterwards the previous KEKs can leave the settings. The
+private keys themselves do not change: tokens, the JWKS and every verifier are unaffected.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from auth_service.audit.service import Actor, AuditTrail
+from auth_service.keys.repository import SigningKeyRepository
+from auth_service.keys.rotation import associated_data
+from auth_service.keys.sealing import KEK_SETTINGS, KeyEncryptionKey, KeyEncryptionKeyError
+from shared.db.pool import PostgresPool
+
+__all__ = ["KeyResealing", "Reseal"]
+
+
+class Reseal(msgspec.Struct, frozen=True):
+    resealed: int
+    """Signing keys now sealed under the newest KEK (every stored one but the revoked)."""
+    from_previous: int
+    """Of those, the ones that were sealed under a previous KEK."""
+
+
+class KeyResealing:
+    __slots__ = ("_audit", "_kek", "_pool", "_repo")
+
+    def __init__(self, pool: PostgresPool, kek: KeyEncryptionKey, audit: AuditTrail) -> None:
+        self._pool = pool
+        self._kek = kek
+        self._audit = audit
+        self._repo = SigningKeyRepository()
+
+    async def reseal(self, actor: Actor) -> Reseal:
+        from_previous: list[str] = []
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._repo.lock(conn)
+            keys = await self._repo.sealed(conn)
+            for key in keys:
+                try:
+                    sealed, was_previous = self._kek.reseal(
+                        key.private_key, associated_data(key.kid, key.alg)
+                    )
+                except KeyEncryptionKeyError:
+                    raise KeyEncryptionKeyError(
+                        f"signing key {key.kid} does not open with any configured key-encryption key "
+                        f"(set {KEK_SETTINGS} to the one that sealed it); nothing was resealed"
+                    ) from None
+                await self._repo.replace_sealed(conn, key.kid, sealed)
+                if was_previous:
+                    from_previous.append(key.kid)
+            await self._audit.record(
+                "key.reseal",
+                actor,
+                target_type="signing_key",
+                details={"resealed": [key.kid for key in keys], "from_previous": from_previous},
+                conn=conn,
+            )
+        return Reseal(resealed=len(keys), from_previous=len(from_previous))
