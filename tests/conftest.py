@@ -51,6 +51,18 @@ def redis_url() -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture
+def own_redis() -> Iterator[EmbeddedRedis]:
+    """A Redis server of the test's own, for tests that stop, kill or restart it (never the
+    shared one): the embedded one ``make run`` uses."""
+    server = EmbeddedRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def redis_namespace() -> str:
     """A key prefix no other run uses, so tests share a Redis without seeing each other's keys."""

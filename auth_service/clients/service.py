@@ -122,6 +122,8 @@ class ClientService:
             fields = await self._updated(conn, current, data)
             await self._rules.check(conn, actor, fields, current.fields)
             record = await self._clients.update(conn, client_id, fields)
+            if _narrowed(current.fields, fields):
+                await self._revoker.client(conn, client_id)
             await self._audit.record(
                 "client.update",
                 actor,
@@ -182,3 +184,13 @@ class ClientService:
                 "client.delete", actor, target_type="client", target_id=client_id, conn=conn
             )
         self._directory.forget(client_id)
+
+
+def _narrowed(before: ClientFields, after: ClientFields) -> bool:
+    """The client lost a scope, a grant or a resource: its live tokens may carry what it no longer
+    has, so they are revoked (users' sessions go on; their next refresh is narrowed too)."""
+    return not (
+        set(after.scopes) >= set(before.scopes)
+        and set(after.grant_types) >= set(before.grant_types)
+        and set(after.resources) >= set(before.resources)
+    )

@@ -15,11 +15,9 @@ from collections.abc import Set
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.powers.service import ADMIN_CLIENTS, ADMIN_USERS
-from auth_service.random_secrets import digest
 from auth_service.revocations.service import Revoker
-from auth_service.tokens.families import FamilyRepository
 from auth_service.tokens.presented import PresentedTokens, looks_like_jwt
-from auth_service.tokens.revocation import revoke_access_token
+from auth_service.tokens.revocation import revoke_access_token, revoke_refresh_token
 from auth_service.tokens.sessions import SessionService
 from shared.db.pool import PostgresPool
 from shared.errors import DomainError
@@ -45,7 +43,7 @@ def _require(held: Set[str], scope: str) -> None:
 
 
 class AdminTokenRevocation:
-    __slots__ = ("_audit", "_families", "_pool", "_presented", "_revoker", "_sessions")
+    __slots__ = ("_audit", "_pool", "_presented", "_revoker", "_sessions")
 
     def __init__(
         self,
@@ -60,7 +58,6 @@ class AdminTokenRevocation:
         self._revoker = revoker
         self._sessions = sessions
         self._audit = audit
-        self._families = FamilyRepository()
 
     async def revoke(self, token: str, held: Set[str], actor: Actor) -> None:
         """``held``: the scopes of the caller's own token."""
@@ -80,18 +77,12 @@ class AdminTokenRevocation:
         await revoke_access_token(self._pool, self._revoker, self._audit, claims, actor)
 
     async def _revoke_refresh(self, token: str, held: Set[str], actor: Actor) -> None:
-        async with self._pool.acquire() as conn:
-            presented = await self._families.inspect(conn, digest(token))
-            if presented is None:
-                return
-            _require(held, ADMIN_USERS)
-            async with conn.transaction():
-                await self._sessions.revoke(conn, presented.family_id, "revoked_by_admin")
-                await self._audit.record(
-                    "token.revoke",
-                    actor,
-                    target_type="session",
-                    target_id=str(presented.family_id),
-                    details={"user": str(presented.user_id), "client_id": presented.client_id},
-                    conn=conn,
-                )
+        await revoke_refresh_token(
+            self._pool,
+            self._sessions,
+            self._audit,
+            token,
+            actor,
+            permitted=lambda _: _require(held, ADMIN_USERS),
+            reason="revoked_by_admin",
+        )

@@ -11,17 +11,19 @@ not (a resource server that wants a token gone asks its client, or an admin revo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.repository import ClientRecord
 from auth_service.random_secrets import digest
 from auth_service.revocations.service import Revoker
-from auth_service.tokens.families import FamilyRepository
+from auth_service.tokens.families import FamilyRepository, PresentedToken
 from auth_service.tokens.presented import PresentedTokens, looks_like_jwt, same_client
 from auth_service.tokens.sessions import SessionService
 from shared.auth.claims import AccessClaims
 from shared.db.pool import PostgresPool
 
-__all__ = ["TokenRevocation", "revoke_access_token"]
+__all__ = ["TokenRevocation", "revoke_access_token", "revoke_refresh_token"]
 
 
 async def revoke_access_token(
@@ -40,8 +42,37 @@ async def revoke_access_token(
         )
 
 
+async def revoke_refresh_token(
+    pool: PostgresPool,
+    sessions: SessionService,
+    audit: AuditTrail,
+    token: str,
+    actor: Actor,
+    *,
+    permitted: Callable[[PresentedToken], None],
+    reason: str,
+) -> None:
+    """The refresh token's whole session, with its ``token.revoke`` audit row, in one transaction;
+    ``permitted`` raises when ``actor`` may not revoke it. An unknown token is a success."""
+    async with pool.acquire() as conn:
+        presented = await FamilyRepository().inspect(conn, digest(token))
+        if presented is None:
+            return
+        permitted(presented)
+        async with conn.transaction():
+            await sessions.revoke(conn, presented.family_id, reason)
+            await audit.record(
+                "token.revoke",
+                actor,
+                target_type="session",
+                target_id=str(presented.family_id),
+                details={"user": str(presented.user_id), "client_id": presented.client_id},
+                conn=conn,
+            )
+
+
 class TokenRevocation:
-    __slots__ = ("_audit", "_families", "_pool", "_presented", "_revoker", "_sessions")
+    __slots__ = ("_audit", "_pool", "_presented", "_revoker", "_sessions")
 
     def __init__(
         self,
@@ -56,7 +87,6 @@ class TokenRevocation:
         self._revoker = revoker
         self._sessions = sessions
         self._audit = audit
-        self._families = FamilyRepository()
 
     async def revoke(self, form: dict[str, str], authorization: str | None, source_ip: str | None) -> None:
         client, token = await self._presented.client_and_token(form, authorization, confidential_only=False)
@@ -74,18 +104,12 @@ class TokenRevocation:
         await revoke_access_token(self._pool, self._revoker, self._audit, claims, actor)
 
     async def _revoke_refresh(self, token: str, client: ClientRecord, actor: Actor) -> None:
-        async with self._pool.acquire() as conn:
-            presented = await self._families.inspect(conn, digest(token))
-            if presented is None:
-                return
-            same_client(presented.client_id, client)
-            async with conn.transaction():
-                await self._sessions.revoke(conn, presented.family_id, "revoked")
-                await self._audit.record(
-                    "token.revoke",
-                    actor,
-                    target_type="session",
-                    target_id=str(presented.family_id),
-                    details={"user": str(presented.user_id)},
-                    conn=conn,
-                )
+        await revoke_refresh_token(
+            self._pool,
+            self._sessions,
+            self._audit,
+            token,
+            actor,
+            permitted=lambda presented: same_client(presented.client_id, client),
+            reason="revoked",
+        )

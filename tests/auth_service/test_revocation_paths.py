@@ -254,6 +254,54 @@ def test_deleting_a_client_revokes_its_live_access_tokens(
     stream_entry(seeded, "client", service.client_id)
 
 
+def test_narrowing_a_client_revokes_its_tokens_and_widening_does_not(
+    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+) -> None:
+    service = seeded.create_client(client_name="batch job", scope="customers:read customers:write")
+    auth = basic(service.client_id, service.client_secret or "")
+
+    def client_token() -> str:
+        return str(seeded.token({"grant_type": "client_credentials"}, headers=auth).json()["access_token"])
+
+    def patch(scope: str) -> None:
+        answer = seeded.http.patch(
+            f"/api/1/admin/clients/{service.client_id}", json={"scope": scope}, headers=admin
+        )
+        assert answer.status_code == 200, answer.text
+
+    before = client_token()
+    patch("customers:read customers:write customers:delete")  # wider: nothing to revoke
+    assert introspect(seeded, before, resource_server)["active"] is True
+    patch("customers:read")  # narrower: its live tokens may carry customers:write
+    assert introspect(seeded, before, resource_server) == INACTIVE
+    stream_entry(seeded, "client", service.client_id)
+    next_second()
+    assert introspect(seeded, client_token(), resource_server)["active"] is True
+
+
+def test_a_token_issued_in_the_same_second_after_a_revocation_is_not_refused(
+    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+) -> None:
+    """``iat`` is whole seconds and a client revocation refuses ``iat <= at``: the issuer, which
+    follows its own stream, stamps a token issued just after it with the next second instead."""
+    service = seeded.create_client(client_name="batch job", scope="customers:read customers:write")
+    auth = basic(service.client_id, service.client_secret or "")
+    patch = seeded.http.patch(
+        f"/api/1/admin/clients/{service.client_id}", json={"scope": "customers:read"}, headers=admin
+    )
+    assert patch.status_code == 200
+    feed = seeded.services.revocations.feed
+    deadline = time.monotonic() + 5
+    while feed.issued_after(service.client_id, service.client_id, []) is None:
+        assert time.monotonic() < deadline, "the auth service's own feed sees the revocation"
+        time.sleep(0.005)
+    revoked_at = feed.issued_after(service.client_id, service.client_id, [])
+    assert revoked_at is not None
+    token = seeded.token({"grant_type": "client_credentials"}, headers=auth).json()["access_token"]
+    assert claims_of(token)["iat"] > revoked_at
+    assert introspect(seeded, token, resource_server)["active"] is True
+
+
 # ------------------------------------------------- the leeway and the race
 def signed_like(auth: AuthClient, token: str, **claims: Any) -> str:
     """A token of ours like ``token`` with ``claims`` changed, signed with the active key (as the

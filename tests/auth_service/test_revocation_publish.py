@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
 
-import pytest
 from redis.asyncio import Redis
 
 from auth_service.revocations.publisher import RevocationPublisher
@@ -37,16 +35,6 @@ from tests.auth_service.conftest import (
 from tests.auth_service.revocation_stream import recorded, stream_entries, stream_entry
 from tests.auth_service.test_throttling_login import metric
 from tests.auth_service.test_token_grants import claims_of
-
-
-@pytest.fixture
-def own_redis() -> Iterator[EmbeddedRedis]:
-    server = EmbeddedRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def admin_headers(auth: AuthClient) -> dict[str, str]:

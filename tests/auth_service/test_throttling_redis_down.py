@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -22,16 +21,6 @@ make_auth = test_throttling_login.make_auth  # the fixture, shared with the logi
 
 STORE_LOGGER = "auth_service.throttling.store"
 STRONG = "a perfectly fine new passphrase"
-
-
-@pytest.fixture
-def own_redis() -> Iterator[EmbeddedRedis]:
-    server = EmbeddedRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def register(auth: AuthClient, email: str) -> httpx.Response:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from devstack.embedded import EmbeddedRedis
 from tests.ecosystem import Ecosystem, running_ecosystem
 
 pytestmark = pytest.mark.e2e
@@ -154,3 +155,37 @@ def test_a_token_issued_after_a_key_revocation_is_accepted(system: Ecosystem) ->
     token, _, _ = _viewer(system)
     for replica in system.replicas:
         assert _status(replica.url, token) == 200
+
+
+def test_a_revocation_made_while_redis_is_down_reaches_the_replicas_when_it_is_back(
+    pg_server_url: str,
+    own_redis: EmbeddedRedis,
+    redis_namespace: str,
+    auth_template: str,
+    customer_template: str,
+    tmp_path: Path,
+) -> None:
+    """End to end, on a Redis of the test's own: while it is down the revocation is still accepted
+    (recorded in PostgreSQL); Redis comes back empty, the auth service publishes what it missed, and
+    both replicas refuse the token — nothing revoked in the outage is lost."""
+    with running_ecosystem(
+        pg_server_url,
+        (auth_template, customer_template),
+        own_redis.url,
+        redis_namespace,
+        tmp_path,
+        name="outage",
+        customer_replicas=2,
+        auth_extra={"AUTH_THROTTLE_FAIL_MODE": "open"},  # logins go on without Redis
+    ) as ecosystem:
+        token, _, _ = _viewer(ecosystem)
+        own_redis.kill()
+        answer = httpx.post(
+            ecosystem.auth.url + "/oauth/revoke",
+            data={"token": token, "client_id": "first-party"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        own_redis.start()  # empty: the stream is gone with everything it held
+        seconds = _refused_everywhere(ecosystem, token)
+        print(f"\nrevoked during the outage: refused by both replicas {seconds:.2f} s after Redis returned")

@@ -48,16 +48,6 @@ def issuer() -> Iterator[JwksServer]:
         yield server
 
 
-@pytest.fixture
-def own_redis() -> Iterator[EmbeddedRedis]:
-    server = EmbeddedRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def token(issuer: JwksServer) -> dict[str, Any]:
     return claims(iss=issuer.url, scope="customers:read", exp=int(time.time()) + 600)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -169,16 +169,6 @@ async def make_feed(redis_url: str, prefix: str) -> AsyncIterator[FeedFactory]:
     for feed, client in started:
         await feed.close()
         await client.aclose()
-
-
-@pytest.fixture
-def own_redis() -> Iterator[EmbeddedRedis]:
-    server = EmbeddedRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def is_revoked(feed: RevocationFeed, token: AccessClaims) -> bool:
