@@ -20,25 +20,27 @@ pytestmark = pytest.mark.e2e
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"
 
 
-def _idle_connection_closed_after(process: ServiceProcess, seconds: float) -> bool:
+def _idle_seconds_until_closed(process: ServiceProcess, wait: float) -> float | None:
+    """Seconds an idle keep-alive connection stayed open after its answer, or ``None`` if it was
+    still open after ``wait`` seconds."""
     host, port = process.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as conn:
         conn.sendall(REQUEST)
         assert b"200" in conn.recv(65536).split(b"\r\n", 1)[0]
-        time.sleep(seconds)
-        conn.settimeout(0.5)
+        answered = time.monotonic()
+        conn.settimeout(wait)
         try:
-            return conn.recv(1) == b""
+            assert conn.recv(1) == b""  # closed by the server, nothing else sent
         except TimeoutError:
-            return False
+            return None
+        return time.monotonic() - answered
 
 
-# Past a 1 s setting it is closed; by default it outlives uvicorn's own 5 s.
-@pytest.mark.parametrize(("setting", "idle", "closed"), [("1", 2.5, True), (None, 6.0, False)])
+# Set to 1 s, the server closes it after about that (a loaded machine may delay the close, never
+# hasten it); by default it outlives uvicorn's own 5 s.
+@pytest.mark.parametrize("setting", ["1", None])
 def test_idle_connections_stay_open_for_the_keep_alive_timeout(
     setting: str | None,
-    idle: float,
-    closed: bool,
     customer_template: str,
     pg_server_url: str,
     tmp_path: Path,
@@ -50,7 +52,12 @@ def test_idle_connections_stay_open_for_the_keep_alive_timeout(
         env["CUSTOMER_KEEP_ALIVE_TIMEOUT"] = setting
     process = ServiceProcess("customer_service", env, tmp_path).start(wait_ready=False)
     try:
-        assert _idle_connection_closed_after(process, idle) is closed
+        if setting is None:
+            assert _idle_seconds_until_closed(process, wait=6.0) is None
+        else:
+            closed_after = _idle_seconds_until_closed(process, wait=20.0)
+            assert closed_after is not None, "still open 20 s after a 1 s keep-alive timeout"
+            assert 0.9 <= closed_after < 4.5  # not uvicorn's own 5 s: the setting took effect
     finally:
         process.stop()
         asyncio.run(drop_database(pg_server_url, name))
