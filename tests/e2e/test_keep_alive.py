@@ -5,6 +5,7 @@ idle timeout, which then reuses connections the server has just closed (a reset 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 from pathlib import Path
@@ -20,13 +21,32 @@ pytestmark = pytest.mark.e2e
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"
 
 
+def _read_answer(conn: socket.socket) -> None:
+    """The whole answer, head and body (they may come in separate reads)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += _more(conn)
+    head, body = data.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    assert length is not None, head
+    while len(body) < int(length.group(1)):
+        body += _more(conn)
+
+
+def _more(conn: socket.socket) -> bytes:
+    chunk = conn.recv(65536)
+    assert chunk, "the server closed the connection in the middle of its answer"
+    return chunk
+
+
 def _idle_seconds_until_closed(process: ServiceProcess, wait: float) -> float | None:
     """Seconds an idle keep-alive connection stayed open after its answer, or ``None`` if it was
     still open after ``wait`` seconds."""
     host, port = process.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as conn:
         conn.sendall(REQUEST)
-        assert b"200" in conn.recv(65536).split(b"\r\n", 1)[0]
+        _read_answer(conn)
         answered = time.monotonic()
         conn.settimeout(wait)
         try:
