@@ -284,7 +284,7 @@ def build_services(
         metadata=ServerMetadata(tokens, settings.keys, signing_keys.keyring, registry),
         oauth=oauth,
         revocations=revocations,
-        admin_tokens=AdminTokenRevocation(pool, presented, revoker, sessions, audit),
+        admin_tokens=AdminTokenRevocation(oauth.revocation),
         userinfo=UserInfoService(users, challenge=bearer_challenge(REALM, "invalid_token")),
         users=users,
         accounts=_accounts(settings, users, throttles),

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from shared.db.pool import DatabaseUnavailable
+from shared.tasks import cancel_and_wait
 
 __all__ = ["PeriodicRefresh"]
 
@@ -36,11 +37,8 @@ class PeriodicRefresh:
         self._task = asyncio.create_task(self._run(), name=self._what.replace(" ", "-"))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task, self._what)
 
     async def _run(self) -> None:
         while True:

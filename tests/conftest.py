@@ -11,13 +11,18 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from devstack.databases import create_database, drop_database
 from devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.db.migrate import apply_migrations
+
+if TYPE_CHECKING:
+    from tests.ecosystem import Ecosystem
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSION_TAG = uuid.uuid4().hex[:10]
@@ -136,3 +141,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 __all__ = ["DatabaseFactory", "asyncio"]
+
+
+EcosystemStarter = Callable[..., AbstractContextManager["Ecosystem"]]
+
+
+@pytest.fixture(scope="session")
+def start_ecosystem(
+    pg_server_url: str,
+    redis_url: str,
+    redis_namespace: str,
+    auth_template: str,
+    customer_template: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> EcosystemStarter:
+    """``running_ecosystem(name, **options)`` on this run's servers, templates and Redis (unless
+    ``redis`` names another), with a log folder of its own."""
+    from tests.ecosystem import running_ecosystem  # it imports this module: not at the top
+
+    def start(name: str, *, redis: str | None = None, **options: Any) -> AbstractContextManager[Ecosystem]:
+        return running_ecosystem(
+            pg_server_url,
+            (auth_template, customer_template),
+            redis or redis_url,
+            redis_namespace,
+            Path(tmp_path_factory.mktemp(name)),
+            name=name,
+            **options,
+        )
+
+    return start

@@ -36,6 +36,7 @@ from shared.auth.revocation_events import (
     encode_entry,
     stream_key,
 )
+from shared.tasks import cancel_and_wait
 
 __all__ = ["CHANNEL", "RevocationPublisher"]
 
@@ -106,17 +107,10 @@ class RevocationPublisher:
                 await self._first_round.wait()
 
     async def stop(self) -> None:
-        """Cancel until the task has ended: a cancellation that meets a Redis reply can be lost in
-        redis-py (seen with 8.1), and the loop also stops at its next round by the flag."""
+        """The loop also stops at its next round by the flag (see ``shared/tasks.py``)."""
         task, self._task = self._task, None
-        if task is None:
-            return
         self._stopping = True
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=0.5)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("revocation publisher ended with %r", task.exception())
+        await cancel_and_wait(task, "revocation publisher")
 
     async def _run(self) -> None:
         failures = 0

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Set
 
-from auth_service.audit.service import Actor, AuditTrail
+from auth_service.audit.service import Actor
 from auth_service.powers.service import ADMIN_CLIENTS, ADMIN_USERS
-from auth_service.revocations.service import Revoker
-from auth_service.tokens.presented import PresentedTokens, looks_like_jwt
-from auth_service.tokens.revocation import revoke_access_token, revoke_refresh_token
-from auth_service.tokens.sessions import SessionService
-from shared.db.pool import PostgresPool
+from auth_service.tokens.revocation import TokenRevocation
+from shared.auth.claims import AccessClaims
 from shared.errors import DomainError
 
 __all__ = ["AdminTokenRevocation", "InsufficientScope"]
@@ -42,47 +39,30 @@ def _require(held: Set[str], scope: str) -> None:
         raise InsufficientScope(scope)
 
 
-class AdminTokenRevocation:
-    __slots__ = ("_audit", "_pool", "_presented", "_revoker", "_sessions")
+def _area_of(claims: AccessClaims) -> str:
+    """A client_credentials token is the client's own: its subject is the client itself."""
+    return ADMIN_CLIENTS if claims.sub == claims.client_id else ADMIN_USERS
 
-    def __init__(
-        self,
-        pool: PostgresPool,
-        presented: PresentedTokens,
-        revoker: Revoker,
-        sessions: SessionService,
-        audit: AuditTrail,
-    ) -> None:
-        self._pool = pool
-        self._presented = presented
-        self._revoker = revoker
-        self._sessions = sessions
-        self._audit = audit
+
+class AdminTokenRevocation:
+    """The admin areas' rules over the one revocation mechanism (``TokenRevocation``)."""
+
+    __slots__ = ("_revocation",)
+
+    def __init__(self, revocation: TokenRevocation) -> None:
+        self._revocation = revocation
 
     async def revoke(self, token: str, held: Set[str], actor: Actor) -> None:
         """``held``: the scopes of the caller's own token."""
         if not held & {ADMIN_USERS, ADMIN_CLIENTS}:
             raise InsufficientScope(ADMIN_USERS, ADMIN_CLIENTS)
-        if looks_like_jwt(token):
-            await self._revoke_access(token, held, actor)
-        else:
-            await self._revoke_refresh(token, held, actor)
-
-    async def _revoke_access(self, token: str, held: Set[str], actor: Actor) -> None:
-        claims = await self._presented.access_claims(token)
-        if claims is None:
-            return
-        # A client_credentials token is the client's own: its subject is the client itself.
-        _require(held, ADMIN_CLIENTS if claims.sub == claims.client_id else ADMIN_USERS)
-        await revoke_access_token(self._pool, self._revoker, self._audit, claims, actor)
-
-    async def _revoke_refresh(self, token: str, held: Set[str], actor: Actor) -> None:
-        await revoke_refresh_token(
-            self._pool,
-            self._sessions,
-            self._audit,
+        await self._revocation.revoke_token(
             token,
             actor,
-            permitted=lambda _: _require(held, ADMIN_USERS),
+            # A client_credentials token is the client's own: its subject is the client itself.
+            access=lambda claims: _require(
+                held, ADMIN_CLIENTS if claims.sub == claims.client_id else ADMIN_USERS
+            ),
+            refresh=lambda _: _require(held, ADMIN_USERS),
             reason="revoked_by_admin",
         )

@@ -20,7 +20,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-__all__ = ["CURRENT_POWERS", "Family", "FamilyRepository", "PresentedToken", "Rotated"]
+__all__ = ["CURRENT_POWERS", "Family", "FamilyRepository", "PresentedToken", "Rotated", "SessionBounds"]
 
 _CREATE = """
 WITH family AS (
@@ -93,6 +93,15 @@ SELECT {_FAMILY_COLUMNS} FROM refresh_families
 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at DESC LIMIT 500
 """  # noqa: S608
 _GET = f"SELECT {_FAMILY_COLUMNS} FROM refresh_families WHERE id = $1"  # noqa: S608
+
+
+class SessionBounds(msgspec.Struct, frozen=True):
+    """What a session must satisfy to be refreshed: granted every scope in ``scopes``, targeting
+    every resource in ``resources`` and (unless ``None``) nothing beyond ``allowed``."""
+
+    scopes: list[str]
+    resources: list[str]
+    allowed: list[str] | None
 
 
 class Rotated(msgspec.Struct, frozen=True):
@@ -188,13 +197,10 @@ class FamilyRepository:
         token_ttl: int,
         access_jti: str,
         access_exp: int,
-        within_scopes: list[str],
-        within_resources: list[str],
-        allowed_resources: list[str] | None,
+        bounds: SessionBounds,
     ) -> Rotated | None:
-        """Claims ``presented`` only if its family was granted ``within_scopes``, targets
-        ``within_resources`` and (unless ``None``) targets nothing beyond ``allowed_resources``;
-        records it used at ``now`` (Unix time) and rotated into ``successor``."""
+        """Claims ``presented`` only if its family is within ``bounds``; records it used at ``now``
+        (Unix time) and rotated into ``successor``."""
         row = await conn.fetchrow(
             _ROTATE,
             presented,
@@ -203,9 +209,9 @@ class FamilyRepository:
             token_ttl,
             access_jti,
             access_exp,
-            within_scopes,
-            within_resources,
-            allowed_resources,
+            bounds.scopes,
+            bounds.resources,
+            bounds.allowed,
             successor_sealed,
             now,
         )

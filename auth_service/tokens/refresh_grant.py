@@ -32,7 +32,7 @@ from auth_service.settings import TokenSettings
 from auth_service.tokens.access import AccessTokenIssuer
 from auth_service.tokens.audience import Audience, AudienceResolver, invalid_target, parse_resources
 from auth_service.tokens.errors import OAuthError, invalid_grant, invalid_request
-from auth_service.tokens.families import FamilyRepository, PresentedToken, Rotated
+from auth_service.tokens.families import FamilyRepository, PresentedToken, Rotated, SessionBounds
 from auth_service.tokens.responses import BEARER, TokenResponse
 from auth_service.tokens.scopes import parse_scope
 from auth_service.tokens.successors import SuccessorRepository
@@ -61,6 +61,13 @@ class _FamilyTarget(msgspec.Struct, frozen=True):
     owners: list[str]
     allowed: list[str]
     longest_ttl: int
+
+
+def _bounds(requested: list[str] | None, target: Audience | _FamilyTarget) -> SessionBounds:
+    """A named audience was checked before the rotation; the family's is checked by it."""
+    if isinstance(target, Audience):
+        return SessionBounds(scopes=requested or [], resources=[], allowed=None)
+    return SessionBounds(scopes=requested or [], resources=target.owners, allowed=target.allowed)
 
 
 class _Granted(msgspec.Struct, frozen=True):
@@ -163,9 +170,7 @@ class RefreshTokenGrant:
             token_ttl=self._settings.refresh_token_ttl,
             access_jti=jti,
             access_exp=exp,
-            within_scopes=requested or [],
-            within_resources=[] if isinstance(target, Audience) else target.owners,
-            allowed_resources=None if isinstance(target, Audience) else target.allowed,
+            bounds=_bounds(requested, target),
         )
         return None if rotated is None else _Granted(session=rotated, refresh_token=successor)
 
@@ -187,9 +192,7 @@ class RefreshTokenGrant:
             client_id=client.client_id,
             now=self._clock(),
             grace=grace,
-            within_scopes=requested or [],
-            within_resources=[] if isinstance(target, Audience) else target.owners,
-            allowed_resources=None if isinstance(target, Audience) else target.allowed,
+            bounds=_bounds(requested, target),
         )
         if replayed is None:
             return None

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from auth_service.audit.service import Actor, AuditTrail
-from auth_service.clients.repository import ClientRecord
 from auth_service.random_secrets import digest
 from auth_service.revocations.service import Revoker
 from auth_service.tokens.families import FamilyRepository, PresentedToken
@@ -23,56 +22,11 @@ from auth_service.tokens.sessions import SessionService
 from shared.auth.claims import AccessClaims
 from shared.db.pool import PostgresPool
 
-__all__ = ["TokenRevocation", "revoke_access_token", "revoke_refresh_token"]
-
-
-async def revoke_access_token(
-    pool: PostgresPool, revoker: Revoker, audit: AuditTrail, claims: AccessClaims, actor: Actor
-) -> None:
-    """The one access token, with its ``token.revoke`` audit row, in one transaction."""
-    async with pool.acquire() as conn, conn.transaction():
-        await revoker.access_token(conn, claims.jti, claims.exp)
-        await audit.record(
-            "token.revoke",
-            actor,
-            target_type="access_token",
-            target_id=claims.jti,
-            details={"sub": claims.sub, "client_id": claims.client_id},
-            conn=conn,
-        )
-
-
-async def revoke_refresh_token(
-    pool: PostgresPool,
-    sessions: SessionService,
-    audit: AuditTrail,
-    token: str,
-    actor: Actor,
-    *,
-    permitted: Callable[[PresentedToken], None],
-    reason: str,
-) -> None:
-    """The refresh token's whole session, with its ``token.revoke`` audit row, in one transaction;
-    ``permitted`` raises when ``actor`` may not revoke it. An unknown token is a success."""
-    async with pool.acquire() as conn:
-        presented = await FamilyRepository().inspect(conn, digest(token))
-        if presented is None:
-            return
-        permitted(presented)
-        async with conn.transaction():
-            await sessions.revoke(conn, presented.family_id, reason)
-            await audit.record(
-                "token.revoke",
-                actor,
-                target_type="session",
-                target_id=str(presented.family_id),
-                details={"user": str(presented.user_id), "client_id": presented.client_id},
-                conn=conn,
-            )
+__all__ = ["TokenRevocation"]
 
 
 class TokenRevocation:
-    __slots__ = ("_audit", "_pool", "_presented", "_revoker", "_sessions")
+    __slots__ = ("_audit", "_families", "_pool", "_presented", "_revoker", "_sessions")
 
     def __init__(
         self,
@@ -87,29 +41,61 @@ class TokenRevocation:
         self._revoker = revoker
         self._sessions = sessions
         self._audit = audit
+        self._families = FamilyRepository()
 
     async def revoke(self, form: dict[str, str], authorization: str | None, source_ip: str | None) -> None:
+        """RFC 7009: the calling client's own tokens only."""
         client, token = await self._presented.client_and_token(form, authorization, confidential_only=False)
-        actor = Actor(id=client.client_id, source_ip=source_ip)
-        if looks_like_jwt(token):
-            await self._revoke_access(token, client, actor)
-        else:
-            await self._revoke_refresh(token, client, actor)
-
-    async def _revoke_access(self, token: str, client: ClientRecord, actor: Actor) -> None:
-        claims = await self._presented.access_claims(token)
-        if claims is None:
-            return
-        same_client(claims.client_id, client)
-        await revoke_access_token(self._pool, self._revoker, self._audit, claims, actor)
-
-    async def _revoke_refresh(self, token: str, client: ClientRecord, actor: Actor) -> None:
-        await revoke_refresh_token(
-            self._pool,
-            self._sessions,
-            self._audit,
+        await self.revoke_token(
             token,
-            actor,
-            permitted=lambda presented: same_client(presented.client_id, client),
+            Actor(id=client.client_id, source_ip=source_ip),
+            access=lambda claims: same_client(claims.client_id, client),
+            refresh=lambda presented: same_client(presented.client_id, client),
             reason="revoked",
         )
+
+    async def revoke_token(
+        self,
+        token: str,
+        actor: Actor,
+        *,
+        access: Callable[[AccessClaims], None],
+        refresh: Callable[[PresentedToken], None],
+        reason: str,
+    ) -> None:
+        """An access token by its ``jti``, a refresh token with its whole session, each with its
+        ``token.revoke`` audit row in one transaction. ``access`` / ``refresh`` raise when ``actor``
+        may not revoke that token; an unknown, invalid or expired token is a success."""
+        if looks_like_jwt(token):
+            claims = await self._presented.access_claims(token)
+            if claims is not None:
+                access(claims)
+                await self._revoke_access(claims, actor)
+            return
+        async with self._pool.acquire() as conn:
+            presented = await self._families.inspect(conn, digest(token))
+            if presented is None:
+                return
+            refresh(presented)
+            async with conn.transaction():
+                await self._sessions.revoke(conn, presented.family_id, reason)
+                await self._audit.record(
+                    "token.revoke",
+                    actor,
+                    target_type="session",
+                    target_id=str(presented.family_id),
+                    details={"user": str(presented.user_id), "client_id": presented.client_id},
+                    conn=conn,
+                )
+
+    async def _revoke_access(self, claims: AccessClaims, actor: Actor) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._revoker.access_token(conn, claims.jti, claims.exp)
+            await self._audit.record(
+                "token.revoke",
+                actor,
+                target_type="access_token",
+                target_id=claims.jti,
+                details={"sub": claims.sub, "client_id": claims.client_id},
+                conn=conn,
+            )

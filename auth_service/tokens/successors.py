@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
-from auth_service.tokens.families import CURRENT_POWERS, Rotated
+from auth_service.tokens.families import CURRENT_POWERS, Rotated, SessionBounds
 
 __all__ = ["Replayed", "SuccessorRepository"]
 
@@ -61,9 +61,7 @@ class SuccessorRepository:
         client_id: str,
         now: float,
         grace: int,
-        within_scopes: list[str],
-        within_resources: list[str],
-        allowed_resources: list[str] | None,
+        bounds: SessionBounds,
     ) -> Replayed | None:
         """``presented`` used less than ``grace`` seconds before ``now``, its successor unused, and
         otherwise what ``rotate`` would accept: the session and the sealed successor."""
@@ -73,9 +71,9 @@ class SuccessorRepository:
             client_id,
             now,
             grace,
-            within_scopes,
-            within_resources,
-            allowed_resources,
+            bounds.scopes,
+            bounds.resources,
+            bounds.allowed,
         )
         if row is None:
             return None

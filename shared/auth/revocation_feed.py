@@ -34,6 +34,7 @@ from shared.auth.revocation_events import decode_entry, stream_key
 from shared.auth.revocation_redis import Entries, feed_redis, id_order, stream_id, xread_entries
 from shared.auth.revocation_set import RevocationSet
 from shared.auth.verifier import InvalidToken, RevocationCheckUnavailable
+from shared.tasks import cancel_and_wait
 
 __all__ = ["RevocationFeed", "RevocationSet", "feed_redis"]
 
@@ -153,14 +154,10 @@ class RevocationFeed:
             await asyncio.wait_for(self._loaded_event.wait(), self._start_wait)
 
     async def close(self) -> None:
-        """Stop following. Also by flag: redis-py may swallow a cancellation that lands while a
-        reply is being read (seen with a reply already buffered), and the loop must end anyway."""
+        """Stop following; the loop also ends by the flag (see ``shared/tasks.py``)."""
         self._closing = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task, "revocation feed")
 
     async def _run(self) -> None:
         retry = _FIRST_RETRY

@@ -150,3 +150,10 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 
     raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
     return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+@pytest.fixture
+def introspector(seeded: AuthClient) -> dict[str, str]:
+    """The customer API's own credentials: it may introspect the tokens meant for it."""
+    client = seeded.create_client(client_name="resource server", resource_server="customers")
+    return basic(client.client_id, client.client_secret or "")

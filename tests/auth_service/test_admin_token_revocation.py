@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from auth_service.powers.service import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_USERS
 from tests.auth_service.conftest import (
     ADMIN_EMAIL,
@@ -24,17 +22,10 @@ from tests.auth_service.conftest import (
 )
 from tests.auth_service.revocation_stream import recorded
 from tests.auth_service.test_admin_powers import bearer, holder
-from tests.auth_service.test_refresh_and_revocation import introspect, refresh
+from tests.auth_service.test_refresh_and_revocation import INACTIVE, introspect, refresh
 from tests.auth_service.test_token_grants import assert_oauth_error, claims_of
 
 PATH = "/api/1/admin/tokens/revoke"
-INACTIVE = {"active": False}
-
-
-@pytest.fixture
-def resource_server(seeded: AuthClient) -> dict[str, str]:
-    client = seeded.create_client(client_name="customer api", resource_server="customers")
-    return basic(client.client_id, client.client_secret or "")
 
 
 def service_token(auth: AuthClient) -> str:
@@ -61,14 +52,14 @@ def insufficient_scope(response: Any, scope: str | None) -> None:
 
 
 def test_a_users_access_token_needs_admin_users_and_is_audited(
-    seeded: AuthClient, resource_server: dict[str, str]
+    seeded: AuthClient, introspector: dict[str, str]
 ) -> None:
     helpdesk = holder(seeded, "helpdesk@example.com", ADMIN_USERS)
     token = seeded.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
     insufficient_scope(revoke(seeded, token, bearer(seeded, _clients_admin(seeded))), ADMIN_USERS)
-    assert introspect(seeded, token, resource_server)["active"] is True
+    assert introspect(seeded, token, introspector)["active"] is True
     assert revoke(seeded, token, bearer(seeded, helpdesk.email)).status_code == 204
-    assert introspect(seeded, token, resource_server) == INACTIVE
+    assert introspect(seeded, token, introspector) == INACTIVE
     assert recorded(seeded) == [("jti", claims_of(token)["jti"])]
     root = seeded.bearer(seeded.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
     events = seeded.http.get("/api/1/admin/audit-events/", params={"action": "token.revoke"}, headers=root)
@@ -85,22 +76,22 @@ def _clients_admin(auth: AuthClient) -> str:
 
 
 def test_a_client_credentials_token_needs_admin_clients(
-    seeded: AuthClient, resource_server: dict[str, str]
+    seeded: AuthClient, introspector: dict[str, str]
 ) -> None:
     token = service_token(seeded)
     helpdesk = holder(seeded, "helpdesk@example.com", ADMIN_USERS)
     insufficient_scope(revoke(seeded, token, bearer(seeded, helpdesk.email)), ADMIN_CLIENTS)
     assert recorded(seeded) == []
     assert revoke(seeded, token, bearer(seeded, _clients_admin(seeded))).status_code == 204
-    assert introspect(seeded, token, resource_server) == INACTIVE
+    assert introspect(seeded, token, introspector) == INACTIVE
 
 
-def test_a_refresh_token_ends_its_session(seeded: AuthClient, resource_server: dict[str, str]) -> None:
+def test_a_refresh_token_ends_its_session(seeded: AuthClient, introspector: dict[str, str]) -> None:
     session = seeded.login(AGENT_EMAIL, AGENT_PASSWORD)
     helpdesk = holder(seeded, "helpdesk@example.com", ADMIN_USERS)
     assert revoke(seeded, session["refresh_token"], bearer(seeded, helpdesk.email)).status_code == 204
     assert_oauth_error(refresh(seeded, session["refresh_token"]), 400, "invalid_grant")
-    assert introspect(seeded, session["access_token"], resource_server) == INACTIVE
+    assert introspect(seeded, session["access_token"], introspector) == INACTIVE
     assert recorded(seeded) == [("sid", claims_of(session["access_token"])["sid"])]
 
 

@@ -25,10 +25,9 @@ from tests.auth_service.conftest import (
     AuthClient,
     basic,
 )
-from tests.auth_service.test_refresh_and_revocation import introspect
+from tests.auth_service.test_refresh_and_revocation import INACTIVE, introspect
 from tests.auth_service.test_token_grants import claims_of
 
-INACTIVE = {"active": False}
 OPERATOR = Actor(id=OPERATOR_ID)
 
 

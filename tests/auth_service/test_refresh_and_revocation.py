@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-import pytest
 
 from tests.auth_service.conftest import (
     ADMIN_EMAIL,
@@ -13,7 +12,6 @@ from tests.auth_service.conftest import (
     AGENT_EMAIL,
     AGENT_PASSWORD,
     AuthClient,
-    basic,
 )
 from tests.auth_service.revocation_stream import stream_entry
 from tests.auth_service.test_token_grants import assert_oauth_error, claims_of
@@ -25,11 +23,8 @@ def refresh(auth: AuthClient, token: str, **extra: str) -> Any:
     )
 
 
-@pytest.fixture
-def introspector(seeded: AuthClient) -> dict[str, str]:
-    """The customer API's own credentials: it may introspect the tokens meant for it."""
-    client = seeded.create_client(client_name="resource server", resource_server="customers")
-    return basic(client.client_id, client.client_secret or "")
+INACTIVE = {"active": False}
+"""What introspection answers for every token it will not describe (RFC 7662 §2.2)."""
 
 
 def introspect(auth: AuthClient, token: str, headers: dict[str, str]) -> dict[str, Any]:

@@ -26,18 +26,10 @@ from tests.auth_service.conftest import (
     basic,
 )
 from tests.auth_service.revocation_stream import PUBLISHED_WITHIN, recorded, stream_entry
-from tests.auth_service.test_refresh_and_revocation import introspect, refresh
+from tests.auth_service.test_refresh_and_revocation import INACTIVE, introspect, refresh
 from tests.auth_service.test_token_grants import claims_of
 
 NEW_PASSWORD = "an entirely different passphrase"
-INACTIVE = {"active": False}
-
-
-@pytest.fixture
-def resource_server(seeded: AuthClient) -> dict[str, str]:
-    """The customer API's credentials: it may introspect the tokens meant for it."""
-    client = seeded.create_client(client_name="customer api", resource_server="customers")
-    return basic(client.client_id, client.client_secret or "")
 
 
 @pytest.fixture
@@ -58,14 +50,14 @@ def userinfo(auth: AuthClient, token: str) -> int:
     return auth.http.get("/userinfo", headers=auth.bearer(token)).status_code
 
 
-def accepted(auth: AuthClient, token: str, resource_server: dict[str, str]) -> None:
-    assert introspect(auth, token, resource_server)["active"] is True
+def accepted(auth: AuthClient, token: str, introspector: dict[str, str]) -> None:
+    assert introspect(auth, token, introspector)["active"] is True
     assert userinfo(auth, token) == 200
 
 
-def refused(auth: AuthClient, token: str, resource_server: dict[str, str]) -> None:
+def refused(auth: AuthClient, token: str, introspector: dict[str, str]) -> None:
     """Inactive at once (PostgreSQL), and refused by a stream-fed verifier within a second."""
-    assert introspect(auth, token, resource_server) == INACTIVE
+    assert introspect(auth, token, introspector) == INACTIVE
     refused_by_the_api(auth, token)
 
 
@@ -85,29 +77,29 @@ def next_second() -> None:
 
 # ------------------------------------------------------------------- accounts
 def test_disabling_a_user_revokes_its_sessions_and_tokens(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     session = agent_session(seeded)
     uid, sid = user_id(session["access_token"]), claims_of(session["access_token"])["sid"]
     seeded.http.post(f"/api/1/admin/users/{uid}/disable", headers=admin)
-    assert introspect(seeded, session["access_token"], resource_server) == INACTIVE
+    assert introspect(seeded, session["access_token"], introspector) == INACTIVE
     stream_entry(seeded, "sub", uid)
     stream_entry(seeded, "sid", sid)
 
 
 def test_deleting_a_user_revokes_its_tokens(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     session = agent_session(seeded)
     uid = user_id(session["access_token"])
     assert seeded.http.delete(f"/api/1/admin/users/{uid}", headers=admin).status_code == 204
-    assert introspect(seeded, session["access_token"], resource_server) == INACTIVE
+    assert introspect(seeded, session["access_token"], introspector) == INACTIVE
     stream_entry(seeded, "sub", uid)
     stream_entry(seeded, "sid", claims_of(session["access_token"])["sid"])
 
 
 def test_an_admin_password_reset_revokes_every_token(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     session = agent_session(seeded)
     uid = user_id(session["access_token"])
@@ -115,12 +107,12 @@ def test_an_admin_password_reset_revokes_every_token(
         f"/api/1/admin/users/{uid}/password", json={"password": NEW_PASSWORD}, headers=admin
     )
     assert reset.status_code == 204, reset.text
-    refused(seeded, session["access_token"], resource_server)
+    refused(seeded, session["access_token"], introspector)
     assert ("sub", uid) in recorded(seeded)
 
 
 def test_changing_ones_own_password_keeps_this_session_and_ends_the_others(
-    seeded: AuthClient, resource_server: dict[str, str]
+    seeded: AuthClient, introspector: dict[str, str]
 ) -> None:
     current, other = agent_session(seeded), agent_session(seeded)
     change = seeded.http.post(
@@ -129,8 +121,8 @@ def test_changing_ones_own_password_keeps_this_session_and_ends_the_others(
         headers=seeded.bearer(current["access_token"]),
     )
     assert change.status_code == 204, change.text
-    refused(seeded, other["access_token"], resource_server)
-    accepted(seeded, current["access_token"], resource_server)
+    refused(seeded, other["access_token"], introspector)
+    accepted(seeded, current["access_token"], introspector)
     assert refresh(seeded, current["refresh_token"]).status_code == 200
     assert recorded(seeded) == [("sid", claims_of(other["access_token"])["sid"])]  # not the subject
 
@@ -146,44 +138,44 @@ def test_recovering_an_admin_revokes_its_old_tokens(seeded: AuthClient) -> None:
 
 # ------------------------------------------------------------------- sessions
 def test_an_admin_revoking_a_session_revokes_its_access_tokens(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     session = agent_session(seeded)
-    accepted(seeded, session["access_token"], resource_server)
+    accepted(seeded, session["access_token"], introspector)
     sid = claims_of(session["access_token"])["sid"]
     assert seeded.http.delete(f"/api/1/admin/sessions/{sid}", headers=admin).status_code == 204
-    refused(seeded, session["access_token"], resource_server)
+    refused(seeded, session["access_token"], introspector)
     assert recorded(seeded) == [("sid", sid)]
 
 
 def test_oauth_revoke_of_an_access_token_revokes_it_everywhere(
-    seeded: AuthClient, resource_server: dict[str, str]
+    seeded: AuthClient, introspector: dict[str, str]
 ) -> None:
     session = agent_session(seeded)
     form = {"token": session["access_token"], "client_id": "first-party"}
     assert seeded.http.post("/oauth/revoke", data=form).status_code == 200
-    refused(seeded, session["access_token"], resource_server)
+    refused(seeded, session["access_token"], introspector)
     assert recorded(seeded) == [("jti", claims_of(session["access_token"])["jti"])]
 
 
 def test_oauth_revoke_of_a_refresh_token_revokes_the_sessions_access_tokens(
-    seeded: AuthClient, resource_server: dict[str, str]
+    seeded: AuthClient, introspector: dict[str, str]
 ) -> None:
     session = agent_session(seeded)
     form = {"token": session["refresh_token"], "client_id": "first-party"}
     assert seeded.http.post("/oauth/revoke", data=form).status_code == 200
-    refused(seeded, session["access_token"], resource_server)
+    refused(seeded, session["access_token"], introspector)
     assert recorded(seeded) == [("sid", claims_of(session["access_token"])["sid"])]
 
 
 # --------------------------------------------------------------------- roles
 def test_losing_a_role_revokes_the_users_tokens_but_not_its_sessions(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     session = agent_session(seeded)
     uid = user_id(session["access_token"])
     assert seeded.http.delete(f"/api/1/admin/users/{uid}/roles/agent", headers=admin).status_code == 204
-    refused(seeded, session["access_token"], resource_server)
+    refused(seeded, session["access_token"], introspector)
     assert recorded(seeded) == [("sub", uid)]
     next_second()
     renewed = refresh(seeded, session["refresh_token"])
@@ -206,7 +198,7 @@ def test_replacing_roles_revokes_only_when_one_is_taken_away(
 
 
 def test_a_role_losing_scopes_revokes_every_token_carrying_it(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     session = agent_session(seeded)
     widened = seeded.http.patch(
@@ -215,21 +207,21 @@ def test_a_role_losing_scopes_revokes_every_token_carrying_it(
         headers=admin,
     )
     assert widened.status_code == 200, widened.text
-    accepted(seeded, session["access_token"], resource_server)  # gaining scopes takes nothing away
+    accepted(seeded, session["access_token"], introspector)  # gaining scopes takes nothing away
     shrunk = seeded.http.patch("/api/1/admin/roles/agent", json={"scopes": ["customers:read"]}, headers=admin)
     assert shrunk.status_code == 200, shrunk.text
-    refused(seeded, session["access_token"], resource_server)
+    refused(seeded, session["access_token"], introspector)
     assert recorded(seeded) == [("role", "agent")]
     next_second()
     renewed = refresh(seeded, session["refresh_token"], resource="customers")
     assert renewed.status_code == 200, renewed.text
     assert renewed.json()["scope"] == "customers:read"
-    assert introspect(seeded, renewed.json()["access_token"], resource_server)["active"] is True
+    assert introspect(seeded, renewed.json()["access_token"], introspector)["active"] is True
 
 
 # ------------------------------------------------------------------- clients
 def test_deleting_a_client_revokes_its_live_access_tokens(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     app = seeded.create_client(
         client_name="mobile app",
@@ -249,13 +241,13 @@ def test_deleting_a_client_revokes_its_live_access_tokens(
             seeded.http.delete(f"/api/1/admin/clients/{client.client_id}", headers=admin).status_code == 204
         )
     for token in (user_token, service_token):
-        assert introspect(seeded, token, resource_server) == INACTIVE  # was active: nothing revoked them
+        assert introspect(seeded, token, introspector) == INACTIVE  # was active: nothing revoked them
     stream_entry(seeded, "client", app.client_id)
     stream_entry(seeded, "client", service.client_id)
 
 
 def test_narrowing_a_client_revokes_its_tokens_and_widening_does_not(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     service = seeded.create_client(client_name="batch job", scope="customers:read customers:write")
     auth = basic(service.client_id, service.client_secret or "")
@@ -271,16 +263,16 @@ def test_narrowing_a_client_revokes_its_tokens_and_widening_does_not(
 
     before = client_token()
     patch("customers:read customers:write customers:delete")  # wider: nothing to revoke
-    assert introspect(seeded, before, resource_server)["active"] is True
+    assert introspect(seeded, before, introspector)["active"] is True
     patch("customers:read")  # narrower: its live tokens may carry customers:write
-    assert introspect(seeded, before, resource_server) == INACTIVE
+    assert introspect(seeded, before, introspector) == INACTIVE
     stream_entry(seeded, "client", service.client_id)
     next_second()
-    assert introspect(seeded, client_token(), resource_server)["active"] is True
+    assert introspect(seeded, client_token(), introspector)["active"] is True
 
 
 def test_a_token_issued_in_the_same_second_after_a_revocation_is_not_refused(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     """``iat`` is whole seconds and a client revocation refuses ``iat <= at``: the issuer, which
     follows its own stream, stamps a token issued just after it with the next second instead."""
@@ -299,7 +291,7 @@ def test_a_token_issued_in_the_same_second_after_a_revocation_is_not_refused(
     assert revoked_at is not None
     token = seeded.token({"grant_type": "client_credentials"}, headers=auth).json()["access_token"]
     assert claims_of(token)["iat"] > revoked_at
-    assert introspect(seeded, token, resource_server)["active"] is True
+    assert introspect(seeded, token, introspector)["active"] is True
 
 
 # ------------------------------------------------- the leeway and the race
@@ -312,22 +304,22 @@ def signed_like(auth: AuthClient, token: str, **claims: Any) -> str:
 
 
 def test_a_revoked_token_stays_refused_in_the_leeway_window(
-    seeded: AuthClient, resource_server: dict[str, str]
+    seeded: AuthClient, introspector: dict[str, str]
 ) -> None:
     """The old bug: at ``exp + 5 s`` a revoked token was accepted again and introspected as active
     (its deny-list entry had expired at ``exp``, while verifiers accept until ``exp + leeway``)."""
     now = int(time.time())
     live = agent_session(seeded)["access_token"]
     expired = signed_like(seeded, live, jti="in-its-leeway", iat=now - 605, nbf=now - 605, exp=now - 5)
-    accepted(seeded, expired, resource_server)  # past exp, within the 30 s leeway: still valid
+    accepted(seeded, expired, introspector)  # past exp, within the 30 s leeway: still valid
     form = {"token": expired, "client_id": "first-party"}
     assert seeded.http.post("/oauth/revoke", data=form).status_code == 200
-    refused(seeded, expired, resource_server)
+    refused(seeded, expired, introspector)
     assert stream_entry(seeded, "jti", "in-its-leeway")["exp"] == str(now - 5)
 
 
 def test_a_token_a_refresh_minted_while_its_session_was_revoked_is_refused(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     """A refresh that read the session just before the revocation committed signs its token just
     after: the session's ``sid`` is revoked for good, so that token is refused too."""
@@ -336,14 +328,14 @@ def test_a_token_a_refresh_minted_while_its_session_was_revoked_is_refused(
     assert seeded.http.delete(f"/api/1/admin/sessions/{sid}", headers=admin).status_code == 204
     later = int(time.time()) + 2
     raced = signed_like(seeded, session["access_token"], jti="raced", iat=later, nbf=later, exp=later + 600)
-    refused(seeded, raced, resource_server)
+    refused(seeded, raced, introspector)
 
 
 def test_a_token_a_refresh_minted_while_the_user_was_disabled_is_refused(
-    seeded: AuthClient, admin: dict[str, str], resource_server: dict[str, str]
+    seeded: AuthClient, admin: dict[str, str], introspector: dict[str, str]
 ) -> None:
     session = agent_session(seeded)
     seeded.http.post(f"/api/1/admin/users/{user_id(session['access_token'])}/disable", headers=admin)
     later = int(time.time()) + 2  # issued after the subject's revocation: only its session's sid reaches it
     raced = signed_like(seeded, session["access_token"], jti="raced", iat=later, nbf=later, exp=later + 600)
-    assert introspect(seeded, raced, resource_server) == INACTIVE
+    assert introspect(seeded, raced, introspector) == INACTIVE

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.ecosystem import Ecosystem, running_ecosystem
+from tests.conftest import EcosystemStarter
+from tests.ecosystem import Ecosystem
 
 pytestmark = pytest.mark.e2e
 
@@ -31,21 +31,9 @@ CUSTOMER = {
 
 
 @pytest.fixture(scope="module")
-def ecosystem(
-    pg_server_url: str,
-    redis_url: str,
-    redis_namespace: str,
-    auth_template: str,
-    customer_template: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Ecosystem]:
-    with running_ecosystem(
-        pg_server_url,
-        (auth_template, customer_template),
-        redis_url,
-        redis_namespace,
-        Path(tmp_path_factory.mktemp("eco")),
-        name="eco",
+def ecosystem(start_ecosystem: EcosystemStarter) -> Iterator[Ecosystem]:
+    with start_ecosystem(
+        "eco",
         auth_extra={
             "AUTH_JWKS_MAX_AGE": "5",
             "AUTH_KEY_PREPUBLISH_SECONDS": "6",

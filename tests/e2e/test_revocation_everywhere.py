@@ -14,14 +14,14 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from devstack.embedded import EmbeddedRedis
-from tests.ecosystem import Ecosystem, running_ecosystem
+from tests.conftest import EcosystemStarter
+from tests.ecosystem import Ecosystem
 
 pytestmark = pytest.mark.e2e
 
@@ -30,21 +30,9 @@ DEADLINE = 10.0
 
 
 @pytest.fixture(scope="module")
-def system(
-    pg_server_url: str,
-    redis_url: str,
-    redis_namespace: str,
-    auth_template: str,
-    customer_template: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Ecosystem]:
-    with running_ecosystem(
-        pg_server_url,
-        (auth_template, customer_template),
-        redis_url,
-        redis_namespace,
-        Path(tmp_path_factory.mktemp("revocation")),
-        name="revocation",
+def system(start_ecosystem: EcosystemStarter) -> Iterator[Ecosystem]:
+    with start_ecosystem(
+        "revocation",
         customer_replicas=2,
     ) as ecosystem:
         yield ecosystem
@@ -158,23 +146,14 @@ def test_a_token_issued_after_a_key_revocation_is_accepted(system: Ecosystem) ->
 
 
 def test_a_revocation_made_while_redis_is_down_reaches_the_replicas_when_it_is_back(
-    pg_server_url: str,
-    own_redis: EmbeddedRedis,
-    redis_namespace: str,
-    auth_template: str,
-    customer_template: str,
-    tmp_path: Path,
+    start_ecosystem: EcosystemStarter, own_redis: EmbeddedRedis
 ) -> None:
     """End to end, on a Redis of the test's own: while it is down the revocation is still accepted
     (recorded in PostgreSQL); Redis comes back empty, the auth service publishes what it missed, and
     both replicas refuse the token — nothing revoked in the outage is lost."""
-    with running_ecosystem(
-        pg_server_url,
-        (auth_template, customer_template),
-        own_redis.url,
-        redis_namespace,
-        tmp_path,
-        name="outage",
+    with start_ecosystem(
+        "outage",
+        redis=own_redis.url,
         customer_replicas=2,
         auth_extra={"AUTH_THROTTLE_FAIL_MODE": "open"},  # logins go on without Redis
     ) as ecosystem:

@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.ecosystem import ADMIN_EMAIL, ADMIN_PASSWORD, Ecosystem, running_ecosystem
+from tests.conftest import EcosystemStarter
+from tests.ecosystem import ADMIN_EMAIL, ADMIN_PASSWORD, Ecosystem
 from tests.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -80,18 +81,9 @@ def client_token(system: Ecosystem, client: dict[str, str], **form: str) -> http
 
 
 @pytest.fixture(scope="module")
-def stack(
-    pg_server_url: str,
-    redis_url: str,
-    redis_namespace: str,
-    auth_template: str,
-    customer_template: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Stack]:
-    log_dir = Path(tmp_path_factory.mktemp("billing"))
-    with running_ecosystem(
-        pg_server_url, (auth_template, customer_template), redis_url, redis_namespace, log_dir, name="billing"
-    ) as system:
+def stack(start_ecosystem: EcosystemStarter, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    log_dir = Path(tmp_path_factory.mktemp("billing-service"))
+    with start_ecosystem("billing") as system:
         admin = system.token(ADMIN_EMAIL, ADMIN_PASSWORD, resources=("auth",))
         client = register_billing(system, admin)
         issued = client_token(system, client, resource="billing")

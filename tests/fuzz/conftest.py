@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Generator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import EcosystemStarter
 from tests.customer_service.conftest import BASE
-from tests.ecosystem import Ecosystem, running_ecosystem
+from tests.ecosystem import Ecosystem
 from tests.fuzz import auth_inputs
 from tests.fuzz.customer_inputs import seed_documents
 from tests.fuzz.harness import FAILURE_LOG, SEEN
@@ -26,21 +26,9 @@ from tests.processes import ServiceProcess
 
 
 @pytest.fixture(scope="package")
-def ecosystem(
-    pg_server_url: str,
-    redis_url: str,
-    redis_namespace: str,
-    auth_template: str,
-    customer_template: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Ecosystem]:
-    with running_ecosystem(
-        pg_server_url,
-        (auth_template, customer_template),
-        redis_url,
-        redis_namespace,
-        Path(tmp_path_factory.mktemp("fuzz")),
-        name="fuzz",
+def ecosystem(start_ecosystem: EcosystemStarter) -> Iterator[Ecosystem]:
+    with start_ecosystem(
+        "fuzz",
         auth_extra={
             "AUTH_ARGON2_MEMORY_KIB": "64",
             "AUTH_ARGON2_TIME_COST": "1",

@@ -1,4 +1,5 @@
-"""A real HTTP server on 127.0.0.1 serving issuer metadata and a JWKS that tests can change."""
+"""A real HTTP server on 127.0.0.1 serving issuer metadata and a JWKS that tests can change, or,
+for an issuer that misbehaves, whatever status and bytes a test sets for a path (``raw``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 
 class JwksServer:
     def __init__(self) -> None:
-        self.jwks: dict[str, Any] = {"keys": []}
+        self.jwks: Any = {"keys": []}
+        self.raw: dict[str, tuple[int, bytes]] = {}
+        """Paths answered with exactly this status and body, before anything else."""
         self.max_age = 300
         self.failing = False
         self.jwks_requests = 0
@@ -24,6 +27,14 @@ class JwksServer:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
+    def serve_issuer(self, keys: Any) -> None:
+        """The usual metadata again, and ``keys`` (any JSON) as the JWKS document."""
+        self.raw.clear()
+        self.jwks = keys
+
+    def serve_json(self, path: str, body: Any) -> None:
+        self.raw[path] = (200, json.dumps(body).encode())
+
     @contextmanager
     def running(self) -> Iterator[JwksServer]:
         owner = self
@@ -33,6 +44,14 @@ class JwksServer:
                 return None
 
             def do_GET(self) -> None:
+                if self.path in owner.raw:
+                    status, body = owner.raw[self.path]
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if owner.failing:
                     self.send_response(503)
                     self.end_headers()

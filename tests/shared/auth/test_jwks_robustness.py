@@ -1,9 +1,9 @@
 """The JWKS cache against answers nobody should send: each is skipped or a failed fetch, never a crash.
 
-Every answer comes over real HTTP from ``BodyServer``, which serves whatever bytes a test sets
-(``JwksServer`` only serves JSON it encodes itself). The property tests at the end feed arbitrary
-documents and token strings: keys are loaded or skipped, tokens are valid or ``InvalidToken``
-(which the middleware answers with 401), and the background refresh keeps running.
+Every answer comes over real HTTP from ``JwksServer``, serving whatever bytes a test sets (``raw``).
+The property tests at the end feed arbitrary documents and token strings: keys are loaded or
+skipped, tokens are valid or ``InvalidToken`` (which the middleware answers with 401), and the
+background refresh keeps running.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ import asyncio
 import base64
 import json
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -28,6 +26,7 @@ from shared.auth.jwks import JwksCache, JwksUnavailable
 from shared.auth.keys import PreparedKey, UnusableKey
 from shared.auth.verifier import InvalidToken, TokenVerifier
 from tests.shared.auth.clock import ManualClock
+from tests.shared.auth.jwks_server import JwksServer
 from tests.shared.auth.token_factory import AUDIENCE, SigningKey, claims
 
 FIRST = SigningKey.generate("RS256", kid="first")
@@ -38,55 +37,9 @@ JWKS_PATH = "/jwks.json"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
 
 
-class BodyServer:
-    """A real HTTP server on 127.0.0.1 answering each path with the status and bytes a test set."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, bytes]] = {}
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def serve_json(self, path: str, body: Any) -> None:
-        self.routes[path] = (200, json.dumps(body).encode())
-
-    def serve_issuer(self, keys: Any) -> None:
-        """Metadata naming this server as the issuer, and ``keys`` as the JWKS document."""
-        self.serve_json(METADATA_PATH, {"issuer": self.url, "jwks_uri": self.url + JWKS_PATH})
-        self.serve_json(JWKS_PATH, keys)
-
-    @contextmanager
-    def running(self) -> Iterator[BodyServer]:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-            def do_GET(self) -> None:
-                status, body = owner.routes.get(self.path, (404, b""))
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
-
-
 @pytest.fixture(scope="module")
-def server() -> Iterator[BodyServer]:
-    with BodyServer().running() as server:
+def server() -> Iterator[JwksServer]:
+    with JwksServer().running() as server:
         yield server
 
 
@@ -123,7 +76,7 @@ async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
     ],
 )
 async def test_unhashable_alg_or_non_list_key_ops_is_skipped_and_the_rest_loads(
-    server: BodyServer, http: httpx.AsyncClient, bad: dict[str, Any]
+    server: JwksServer, http: httpx.AsyncClient, bad: dict[str, Any]
 ) -> None:
     server.serve_issuer({"keys": [bad, jwk(SECOND)]})
     cache = JwksCache(server.url, http=http)
@@ -167,7 +120,7 @@ def test_a_small_rsa_modulus_is_refused() -> None:
 
 
 async def test_a_duplicate_kid_refuses_both_keys(
-    server: BodyServer, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    server: JwksServer, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     impostor = SigningKey.generate("RS256", kid="first")
     server.serve_issuer({"keys": [jwk(FIRST), jwk(SECOND), jwk(impostor)]})
@@ -195,10 +148,10 @@ NOT_AN_OBJECT = [
 
 @pytest.mark.parametrize("body", NOT_AN_OBJECT)
 async def test_metadata_that_is_not_a_json_object_is_a_failed_fetch(
-    server: BodyServer, http: httpx.AsyncClient, body: bytes
+    server: JwksServer, http: httpx.AsyncClient, body: bytes
 ) -> None:
     server.serve_issuer({"keys": [jwk(FIRST)]})
-    server.routes[METADATA_PATH] = (200, body)
+    server.raw[METADATA_PATH] = (200, body)
     outcomes: list[str] = []
     cache = JwksCache(server.url, http=http, on_fetch=outcomes.append)
     with pytest.raises(JwksUnavailable):
@@ -210,7 +163,7 @@ async def test_metadata_that_is_not_a_json_object_is_a_failed_fetch(
 
 @pytest.mark.parametrize("issuer", [5, None, ["x"], {"url": "x"}])
 async def test_metadata_whose_issuer_is_not_a_string_is_a_failed_fetch(
-    server: BodyServer, http: httpx.AsyncClient, issuer: Any
+    server: JwksServer, http: httpx.AsyncClient, issuer: Any
 ) -> None:
     server.serve_issuer({"keys": [jwk(FIRST)]})
     server.serve_json(METADATA_PATH, {"issuer": issuer, "jwks_uri": server.url + JWKS_PATH})
@@ -221,22 +174,22 @@ async def test_metadata_whose_issuer_is_not_a_string_is_a_failed_fetch(
 
 @pytest.mark.parametrize("body", NOT_AN_OBJECT)
 async def test_jwks_that_is_not_a_json_object_is_a_failed_fetch(
-    server: BodyServer, http: httpx.AsyncClient, body: bytes
+    server: JwksServer, http: httpx.AsyncClient, body: bytes
 ) -> None:
     server.serve_issuer({"keys": [jwk(FIRST)]})
     cache = JwksCache(server.url, http=http)
     await cache.refresh()
-    server.routes[JWKS_PATH] = (200, body)
+    server.raw[JWKS_PATH] = (200, body)
     with pytest.raises(JwksUnavailable):
         await cache.refresh()
     assert cache.get("first") is not None  # the last good keys stay usable (stale_if_error)
 
 
 async def test_background_refresh_survives_an_answer_that_is_not_json(
-    server: BodyServer, http: httpx.AsyncClient
+    server: JwksServer, http: httpx.AsyncClient
 ) -> None:
     server.serve_issuer({"keys": [jwk(FIRST)]})
-    server.routes[METADATA_PATH] = (200, b"<html>oops</html>")
+    server.raw[METADATA_PATH] = (200, b"<html>oops</html>")
     outcomes: list[str] = []
     cache = JwksCache(server.url, http=http, on_fetch=outcomes.append)
     await cache.start()
@@ -375,7 +328,7 @@ ANSWERS = st.builds(
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answers=ANSWERS)
 async def test_arbitrary_jwks_documents_and_tokens_end_in_a_documented_outcome(
-    server: BodyServer, http: httpx.AsyncClient, answers: Answers
+    server: JwksServer, http: httpx.AsyncClient, answers: Answers
 ) -> None:
     server.serve_issuer(answers.document)
     if answers.metadata is not None:
