@@ -13,10 +13,19 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 from auth_service.audit.controllers import admin_audit_router
+from auth_service.authorization.controllers import pushed_authorization_handler
+from auth_service.browser_sessions.controllers import (
+    admin_browser_sessions_router,
+    my_browser_sessions_handlers,
+)
 from auth_service.clients.controllers import admin_clients_router
+from auth_service.consents.controllers import admin_consents_router, my_consents_handlers
+from auth_service.device.controllers import device_authorization_handler
+from auth_service.device.pages import device_pages
 from auth_service.discovery.controllers import discovery_handlers, userinfo_handler
 from auth_service.keys.controllers import admin_keys_router
 from auth_service.keys.sealing import KeyEncryptionKey
+from auth_service.logout.pages import logout_pages
 from auth_service.powers.service import (
     ADMIN_AUDIT,
     ADMIN_CLIENTS,
@@ -34,6 +43,7 @@ from auth_service.tokens.error_answers import oauth_error_answer
 from auth_service.tokens.errors import OAuthError
 from auth_service.users.admin_controllers import admin_sessions_router, admin_users_router
 from auth_service.users.controllers import user_routers
+from auth_service.web.router import browser_router
 from auth_service.wiring import REALM, AuthServices, build_services
 from shared.auth.litestar import requires_scopes
 from shared.http.stack import ServiceDescription, create_service_app
@@ -66,6 +76,8 @@ def _admin_router(services: AuthServices) -> Router:
                 ADMIN_USERS,
                 admin_users_router(services.users, services.roles, services.user_sessions, actors),
                 admin_sessions_router(services.user_sessions, actors),
+                admin_browser_sessions_router(services.browser.browser_sessions, services.users, actors),
+                admin_consents_router(services.browser.consents, services.users, actors),
             ),
             _area(ADMIN_ROLES, admin_roles_router(services.roles, actors)),
             _area(ADMIN_CLIENTS, admin_clients_router(services.clients, actors)),
@@ -75,6 +87,40 @@ def _admin_router(services: AuthServices) -> Router:
             admin_tokens_router(services.admin_tokens, actors, REALM),
         ],
         security=[{"bearer": []}],
+    )
+
+
+def _my_sessions_and_consents(services: AuthServices) -> Router:
+    """``/api/1/users/me/browser-sessions`` and ``/consents``: the bearer token's person's own."""
+    return Router(
+        "/api/1/users/me",
+        route_handlers=[
+            *my_browser_sessions_handlers(services.browser.browser_sessions),
+            *my_consents_handlers(services.browser.consents, services.actors),
+        ],
+        tags=["Users"],
+        security=[{"bearer": []}],
+    )
+
+
+def _browser_pages(services: AuthServices) -> Router:
+    """The hosted pages (login, consent, device, logout): no bearer token, CSRF on every form, the
+    security headers and HTML error pages (``web/router.py``). Each context's page handlers go here."""
+    pages = services.browser.pages
+    sessions, cookie, actors = (
+        services.browser.browser_sessions,
+        services.browser.session_cookie,
+        services.actors,
+    )
+    return browser_router(
+        [
+            *device_pages(services.browser.device, sessions, cookie, services.users, pages, actors),
+            *logout_pages(services.browser.logout, sessions, cookie, services.users, pages, actors),
+            *services.browser.front_door.pages(
+                sessions, cookie, pages, actors, services.resource_registry, services.settings.oauth
+            ),
+        ],
+        pages=pages,
     )
 
 
@@ -94,8 +140,13 @@ def app_for(services: AuthServices) -> Litestar:
             services.metadata, services.signing_keys.keyring, max_age=settings.keys.jwks_max_age
         ),
         *user_routers(services.accounts, services.actors),
+        _my_sessions_and_consents(services),
         userinfo_handler(services.userinfo),
+        device_authorization_handler(services.browser.device, settings.oauth),
+        pushed_authorization_handler(services.browser.front_door.pushed, settings.oauth),
         _admin_router(services),
+        services.browser.pages.static.handler(),
+        _browser_pages(services),
     ]
     return create_service_app(
         ServiceDescription(
@@ -112,5 +163,6 @@ def app_for(services: AuthServices) -> Litestar:
             components=Components(security_schemes={"bearer": BEARER_SCHEME}),
             lifespan=[services.running],
             exception_handlers={OAuthError: oauth_error_answer},
+            template_config=services.browser.pages.template_config(),
         )
     )

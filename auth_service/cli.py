@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from auth_service.clients.commands import clients
 from auth_service.settings import ENV_PREFIX, AuthSettings, settings_from_env
 from shared.cli_support import fail, read_settings, run_migrations, run_on_database
 from shared.logs import configure_logging
@@ -19,6 +20,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 @click.group()
 def main() -> None:
     """The auth service (identity provider)."""
+
+
+main.add_command(clients)
 
 
 @main.command("serve")
@@ -68,6 +72,52 @@ def purge_command() -> None:
         click.echo(f"{PROGRAM}: another purge is running; nothing done")
         return
     click.echo(f"{PROGRAM}: purged {report.describe()}")
+
+
+@main.command("login")
+@click.option("--issuer", default=None, help="The identity provider (default: AUTH_ISSUER, as `serve`).")
+@click.option("--scope", default=None, help="Space-separated scopes (default: the client's).")
+@click.option("--resource", "resources", multiple=True, help="A resource server the tokens are for (repeat).")
+@click.option("--client-id", default="auth-cli", show_default=True, help="A public client of the issuer.")
+@click.option("--device", is_flag=True, help="Device flow: a URL and a code to open on another device.")
+@click.option("--output", default=None, help="Write the token response to this file (mode 0600).")
+@click.option("--no-browser", is_flag=True, help="Only print the sign-in URL; do not open a browser.")
+@click.option("--timeout", default=300.0, show_default=True, help="Seconds to wait for the browser.")
+def login_command(
+    issuer: str | None,
+    scope: str | None,
+    resources: tuple[str, ...],
+    client_id: str,
+    device: bool,
+    output: str | None,
+    no_browser: bool,
+    timeout: float,
+) -> None:
+    """Log in as a person through the browser and print the tokens (like `gcloud auth login`).
+
+    An authorization code flow with PKCE to a loopback redirect on a free port; with --device, the
+    device authorization grant (RFC 8628). No client ever sees the password.
+    """
+    from auth_service.login_cli import LoginFailed, LoginRequest, device_login, loopback_login, write_tokens
+
+    if issuer is None:
+        issuer = read_settings(PROGRAM, settings_from_env).tokens.issuer
+    request = LoginRequest(
+        issuer=issuer.rstrip("/"),
+        client_id=client_id,
+        scope=scope,
+        resources=resources,
+        timeout=timeout,
+        say=lambda text: click.echo(text, err=True),
+        open_browser=not no_browser,
+    )
+    try:
+        tokens = device_login(request) if device else loopback_login(request)
+    except LoginFailed as exc:
+        fail(PROGRAM, str(exc), code=1)
+    write_tokens(tokens, output)
+    if output:
+        click.echo(f"{PROGRAM}: tokens written to {output}", err=True)
 
 
 @main.group("keys")

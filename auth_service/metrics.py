@@ -19,7 +19,13 @@ from shared.metrics.service import METRIC_NAMES as SHARED_METRIC_NAMES
 
 __all__ = ["AUTH_METRIC_NAMES", "GRANT_TYPES", "METRIC_NAMES", "AuthMetrics", "active_key_age"]
 
-GRANT_TYPES = ("password", "refresh_token", "client_credentials")
+GRANT_TYPES = (
+    "authorization_code",
+    "password",
+    "refresh_token",
+    "client_credentials",
+    "urn:ietf:params:oauth:grant-type:device_code",
+)
 """The grant types counted by name; any other ``grant_type`` is counted as ``other``."""
 
 AUTH_METRIC_NAMES = (

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from auth_service.actors import RequestActors
 from auth_service.audit.service import AuditTrail
+from auth_service.browser_wiring import BrowserServices, GraphParts, build_browser_services
 from auth_service.clients.authentication import ClientAuthenticator
 from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.service import ClientService
@@ -28,6 +29,7 @@ from auth_service.discovery.userinfo import UserInfoService
 from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.keys.service import SigningKeys, key_encryption_key
 from auth_service.metrics import AuthMetrics, active_key_age
+from auth_service.oauth_wiring import OAuthServices, build_oauth_services
 from auth_service.passwords.hashing import PasswordHashing
 from auth_service.passwords.policy import PasswordPolicy
 from auth_service.powers.service import AUTH_RESOURCE
@@ -41,19 +43,14 @@ from auth_service.roles.service import RoleService
 from auth_service.settings import AuthSettings, TokenSettings
 from auth_service.throttling.client_address import ClientAddresses
 from auth_service.throttling.limits import Throttles
-from auth_service.tokens.access import AccessTokenIssuer, IssuedAfter
 from auth_service.tokens.admin_revocation import AdminTokenRevocation
 from auth_service.tokens.audience import AudienceResolver
-from auth_service.tokens.grants import TokenService
-from auth_service.tokens.introspection import TokenIntrospection
 from auth_service.tokens.presented import PresentedTokens
-from auth_service.tokens.revocation import TokenRevocation
 from auth_service.tokens.sessions import SessionService
 from auth_service.users.self_service import SelfService
 from auth_service.users.service import UserService
 from auth_service.users.sessions import UserSessions
 from shared.auth.keys import PreparedKey, StaticKeySource
-from shared.auth.litestar import bearer_challenge
 from shared.auth.revocation_feed import RevocationFeed
 from shared.auth.verifier import TokenVerifier
 from shared.db.pool import PostgresPool
@@ -67,15 +64,6 @@ LEEWAY = 30
 """Clock leeway (seconds) of this service's verifiers: a token is expired once ``exp + LEEWAY <= now``,
 for its own API and for revocation and introspection (which verify signature and claims for any
 audience of ours and ask the revocation table themselves: ``tokens/presented.py``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class OAuthServices:
-    """The three OAuth endpoints' services (RFC 6749, RFC 7009, RFC 7662)."""
-
-    tokens: TokenService
-    revocation: TokenRevocation
-    introspection: TokenIntrospection
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +93,7 @@ class AuthServices:
     resource_registry: ResourceRegistry
     resource_servers: ResourceServerService
     purge: PurgeSchedule
+    browser: BrowserServices
 
     @asynccontextmanager
     async def running(self, _: Litestar) -> AsyncIterator[None]:
@@ -115,10 +104,12 @@ class AuthServices:
         await self.resource_registry.start()
         await self.revocations.start()
         await self.purge.start()
+        await self.browser.backchannel_logout.start()
         await self.hashing.dummy_hash()
         try:
             yield
         finally:
+            await self.browser.backchannel_logout.stop()
             await self.purge.stop()
             await self.revocations.stop()
             await self.resource_registry.stop()
@@ -174,44 +165,20 @@ def _signing_keys(
     return signing_keys, own_keys
 
 
-def _oauth_services(
-    settings: TokenSettings,
-    audiences: AudienceResolver,
-    pool: PostgresPool,
-    presented: PresentedTokens,
-    signing_keys: SigningKeys,
-    hashing: PasswordHashing,
-    audit: AuditTrail,
-    revoker: Revoker,
-    sessions: SessionService,
-    directory: ClientDirectory,
-    throttles: Throttles,
-    metrics: AuthMetrics,
-    kek: KeyEncryptionKey,
-    clock: Callable[[], float],
-    issued_after: IssuedAfter,
-) -> OAuthServices:
-    issuer = AccessTokenIssuer(signing_keys.keyring, issuer=settings.issuer, issued_after=issued_after)
-    tokens = TokenService(
-        pool, settings, hashing, issuer, audiences, audit, revoker, directory, successor_seal=kek,
-        clock=clock, login_guard=throttles.login, on_login_failure=metrics.login_failure,
-    )  # fmt: skip
-    return OAuthServices(
-        tokens=tokens,
-        revocation=TokenRevocation(pool, presented, revoker, sessions, audit),
-        introspection=TokenIntrospection(pool, presented, limiter=throttles.introspection),
-    )
-
-
 def _bearer_verifier(
-    settings: TokenSettings, own_keys: StaticKeySource, feed: RevocationFeed, metrics: AuthMetrics
+    settings: TokenSettings,
+    own_keys: StaticKeySource,
+    feed: RevocationFeed,
+    metrics: AuthMetrics,
+    audience: str | None = AUTH_RESOURCE,
 ) -> TokenVerifier:
-    """This service's own API (admin, self-service, ``/userinfo``): tokens for ``auth`` only, so a
-    token handed to another resource server opens nothing here; revocations from the stream."""
+    """This service's own API (admin, self-service): tokens for ``auth`` only, so a token handed to
+    another resource server opens nothing here; revocations from the stream. ``/userinfo`` takes
+    ``audience=None``: any token of ours whose scope has ``openid`` (``discovery/userinfo.py``)."""
     return TokenVerifier(
         own_keys,
         issuer=settings.issuer,
-        audience=AUTH_RESOURCE,
+        audience=audience,
         leeway=LEEWAY,
         revocations=feed,
         on_failure=metrics.token_verification_failure,
@@ -239,20 +206,37 @@ def _purge(
     return PurgeSchedule(purge, interval=settings.retention.purge_interval)
 
 
+def _connections(settings: AuthSettings) -> tuple[PostgresPool, Redis, AuthMetrics]:
+    """The pool and the Redis client (neither connects yet), and the metrics watching the pool."""
+    database = settings.database
+    pool = PostgresPool(database.database_url, min_size=database.db_pool_min, max_size=database.db_pool_max)
+    redis = Redis.from_url(settings.redis.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    metrics = AuthMetrics("auth-service")
+    metrics.watch_db_pool(lambda: pool.stats, database.db_pool_max)
+    return pool, redis, metrics
+
+
+def _metadata(
+    settings: AuthSettings, signing_keys: SigningKeys, registry: ResourceRegistry
+) -> ServerMetadata:
+    """Discovery lists the password grant only while it is enabled; PAR (``POST /oauth/par``) is served."""
+    return ServerMetadata(
+        settings.tokens, settings.keys, signing_keys.keyring, registry,
+        password_grant=settings.oidc.password_grant_enabled, pushed_authorization=True,
+    )  # fmt: skip
+
+
 def build_services(
     settings: AuthSettings, *, kek: KeyEncryptionKey | None = None, clock: Callable[[], float] = time.time
 ) -> AuthServices:
     """``kek`` defaults to the one the settings name (raises ``KeyEncryptionKeyError`` if none);
     ``clock`` is the refresh grant's (reuse grace) and the purge's, which tests move."""
-    database, tokens = settings.database, settings.tokens
-    pool = PostgresPool(database.database_url, min_size=database.db_pool_min, max_size=database.db_pool_max)
-    redis = Redis.from_url(settings.redis.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
-    metrics = AuthMetrics("auth-service")
-    metrics.watch_db_pool(lambda: pool.stats, database.db_pool_max)
+    tokens = settings.tokens
+    pool, redis, metrics = _connections(settings)
     audit = AuditTrail(pool)
     kek = kek or key_encryption_key(settings.keys)
     registry = ResourceRegistry(pool, interval=settings.oauth.resource_refresh_interval)
-    audiences = AudienceResolver(registry, default_ttl=tokens.access_token_ttl)
+    audiences = AudienceResolver(registry, default_ttl=tokens.access_token_ttl, issuer=tokens.issuer)
     revoker = Revoker(audiences.longest_ttl)
     signing_keys, own_keys = _signing_keys(settings, pool, kek, audit, metrics, revoker)
     throttles = Throttles(settings.redis, settings.throttling, metrics)  # a Redis client with short timeouts
@@ -264,12 +248,17 @@ def build_services(
     any_audience = TokenVerifier(own_keys, issuer=tokens.issuer, audience=None, leeway=LEEWAY)
     presented = PresentedTokens(ClientAuthenticator(directory), any_audience)
     revocations = RevocationPropagation.build(settings, redis, metrics, revoker, LEEWAY)
-    oauth = _oauth_services(
+    oauth = build_oauth_services(
         tokens, audiences, pool, presented, signing_keys, hashing, audit, revoker, sessions, directory,
-        throttles, metrics, kek, clock, revocations.feed.issued_after,
+        throttles, metrics, kek, clock, revocations.feed.issued_after, settings.oidc,
     )  # fmt: skip
     bearer_verifier = _bearer_verifier(tokens, own_keys, revocations.feed, metrics)
-    revocations.follow_key_revocations(signing_keys, [bearer_verifier, any_audience])
+    userinfo_verifier = _bearer_verifier(tokens, own_keys, revocations.feed, metrics, audience=None)
+    revocations.follow_key_revocations(signing_keys, [bearer_verifier, any_audience, userinfo_verifier])
+    parts = GraphParts(
+        pool=pool, audit=audit, metrics=metrics, kek=kek, keyring=signing_keys.keyring, own_keys=own_keys,
+        directory=directory, audiences=audiences, sessions=sessions, hashing=hashing, throttles=throttles,
+    )  # fmt: skip
     return AuthServices(
         settings=settings,
         pool=pool,
@@ -281,17 +270,18 @@ def build_services(
         throttles=throttles,
         actors=RequestActors(ClientAddresses(settings.http.trusted_proxies)),
         audit=audit,
-        metadata=ServerMetadata(tokens, settings.keys, signing_keys.keyring, registry),
+        metadata=_metadata(settings, signing_keys, registry),
         oauth=oauth,
         revocations=revocations,
         admin_tokens=AdminTokenRevocation(oauth.revocation),
-        userinfo=UserInfoService(users, challenge=bearer_challenge(REALM, "invalid_token")),
+        userinfo=UserInfoService(users, userinfo_verifier, realm=REALM),
         users=users,
         accounts=_accounts(settings, users, throttles),
         user_sessions=UserSessions(users, sessions),
         roles=RoleService(pool, audit, revoker),
-        clients=ClientService(pool, audit, directory, revoker),
+        clients=ClientService(pool, audit, directory, revoker, development=settings.oidc.development),
         resource_registry=registry,
         resource_servers=ResourceServerService(pool, audit, registry),
         purge=_purge(settings, pool, audit, clock),
+        browser=build_browser_services(settings, parts),
     )

@@ -24,12 +24,13 @@ from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 
 from devstack.embedded import free_port
 
-__all__ = ["OidcPeer", "peer_available"]
+__all__ = ["RP_CLIENT_ID", "RP_REDIRECT_URI", "OidcPeer", "peer_available"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER_SCRIPT = ROOT.parent / "shared" / "bench-peers" / "oidc_peer.mjs"
 NODE_DIR = Path(os.environ.get("PEERS_NODE_DIR", "/tmp/peers-node"))  # noqa: S108 - the harness default
 CLIENT_ID, CLIENT_SECRET = "bench", "bench-secret"
+RP_CLIENT_ID, RP_REDIRECT_URI = "bench-rp", "http://127.0.0.1:59999/callback"
 
 
 def peer_available() -> bool:
@@ -53,9 +54,13 @@ def _private_jwks() -> dict[str, Any]:
 
 
 class OidcPeer:
-    """``node oidc_peer.mjs`` signing with ``alg`` (RS256 or EdDSA), in its own process group."""
+    """``node oidc_peer.mjs`` signing with ``alg`` (RS256 or EdDSA), in its own process group.
 
-    def __init__(self, alg: str, work: Path) -> None:
+    ``code_flow`` also serves the authorization code flow (``OIDC_CODE_FLOW=1``) for the public
+    client ``RP_CLIENT_ID`` through its development login pages, for ``bench.auth_sso``.
+    """
+
+    def __init__(self, alg: str, work: Path, *, code_flow: bool = False) -> None:
         data = work / f"peer-{alg.lower()}"
         data.mkdir(parents=True, exist_ok=True)
         private = data / "jwks-private.json"
@@ -64,7 +69,8 @@ class OidcPeer:
         script = NODE_DIR / "oidc_peer.mjs"
         shutil.copyfile(PEER_SCRIPT, script)
         self.port = free_port()
-        self.token_url = f"http://127.0.0.1:{self.port}/token"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token_url = f"{self.url}/token"
         env = {
             **os.environ,
             "PORT": str(self.port),
@@ -72,6 +78,11 @@ class OidcPeer:
             "OIDC_ALG": alg,
             "CLIENT_ID": CLIENT_ID,
             "CLIENT_SECRET": CLIENT_SECRET,
+            **(
+                {"OIDC_CODE_FLOW": "1", "RP_CLIENT_ID": RP_CLIENT_ID, "RP_REDIRECT_URI": RP_REDIRECT_URI}
+                if code_flow
+                else {}
+            ),
         }
         self.process = subprocess.Popen(
             ["node", str(script)],

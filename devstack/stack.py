@@ -119,6 +119,8 @@ class Stack:
         return {
             "AUTH_KEY_ENCRYPTION_KEY_FILE": env.get("AUTH_KEY_ENCRYPTION_KEY_FILE") or str(kek_file),
             "AUTH_BOOTSTRAP_CREDENTIALS_FILE": str(self.data_dir / "bootstrap-admin.txt"),
+            # Apps under development may redirect to an http: address on the LAN.
+            "AUTH_ENVIRONMENT": env.get("AUTH_ENVIRONMENT") or "development",
             # The unprefixed names work too.
             "AUTH_BOOTSTRAP_ADMIN_EMAIL": env.get("AUTH_BOOTSTRAP_ADMIN_EMAIL")
             or env.get("BOOTSTRAP_ADMIN_EMAIL")
@@ -219,7 +221,9 @@ def banner(envs: dict[str, dict[str, str]]) -> str:
         "\n"
         f"{urls}"
         f"{login}"
-        f"  get a token          curl -s {auth}/oauth/token -d grant_type=password \\\n"
+        f"  log in (browser)     .venv/bin/auth-service login --issuer {auth}\n"
+        f"  log in (no browser)  .venv/bin/auth-service login --issuer {auth} --device\n"
+        f"  legacy password      curl -s {auth}/oauth/token -d grant_type=password \\\n"
         "                         -d client_id=first-party \\\n"
         "                         -d username=ADMIN_EMAIL -d password=ADMIN_PASSWORD\n"
         "  stop                 Ctrl-C\n"

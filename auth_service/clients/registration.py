@@ -16,14 +16,26 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from typing import Any
+
+import msgspec
 
 from auth_service.audit.service import Actor
 from auth_service.clients.repository import ClientFields, ClientRecord, ClientRepository
+from auth_service.clients.schemas import ClientUpdate
+from auth_service.clients.uris import UriRules
 from auth_service.errors import InvalidField
 from auth_service.powers.service import PowersService
 from shared.db.pool import Connection
 
-__all__ = ["ClientRules", "checked_client_id", "checked_grants"]
+__all__ = [
+    "ClientRules",
+    "check_redirects",
+    "checked_client_id",
+    "checked_grants",
+    "checked_response_types",
+    "front_channel_update",
+]
 
 _UUID_SHAPED = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
 
@@ -46,6 +58,58 @@ def checked_grants(grant_types: Iterable[str], confidential: bool) -> list[str]:
     if "client_credentials" in grants and not confidential:
         raise InvalidField("grant_types", "client_credentials needs a confidential client (with a secret).")
     return grants
+
+
+def checked_response_types(response_types: Iterable[str] | None, grants: list[str]) -> list[str]:
+    """``response_types`` as asked (default: ``["code"]`` with the ``authorization_code`` grant)."""
+    has_code_grant = "authorization_code" in grants
+    if response_types is None:
+        return ["code"] if has_code_grant else []
+    types = sorted(set(response_types))
+    if "code" in types and not has_code_grant:
+        raise InvalidField("response_types", "response_type code needs the authorization_code grant.")
+    return types
+
+
+def check_redirects(fields: ClientFields) -> None:
+    """The authorization endpoint answers only to a registered redirect URI."""
+    if ("authorization_code" in fields.grant_types or fields.response_types) and not fields.redirect_uris:
+        raise InvalidField("redirect_uris", "The authorization_code grant needs at least one redirect URI.")
+
+
+def front_channel_update(
+    uris: UriRules, current: ClientRecord, data: ClientUpdate, grants: list[str]
+) -> dict[str, Any]:
+    """The redirect and logout members as an update ``data`` leaves them (narrowing needs no revocation:
+    a code or logout goes only to a URI registered when it is sent)."""
+    public = not current.confidential
+    response_types: list[str] | None = None if data.response_types is None else list(data.response_types)
+    if response_types is None and ("authorization_code" in grants) == (
+        "authorization_code" in current.grant_types
+    ):
+        response_types = current.response_types
+    backchannel = data.backchannel_logout_uri
+    return {
+        "redirect_uris": (
+            current.redirect_uris
+            if data.redirect_uris is None
+            else uris.redirect_uris("redirect_uris", data.redirect_uris, public=public)
+        ),
+        "post_logout_redirect_uris": (
+            current.post_logout_redirect_uris
+            if data.post_logout_redirect_uris is None
+            else uris.redirect_uris(
+                "post_logout_redirect_uris", data.post_logout_redirect_uris, public=public
+            )
+        ),
+        "response_types": checked_response_types(response_types, grants),
+        "backchannel_logout_uri": (
+            current.backchannel_logout_uri
+            if backchannel is msgspec.UNSET
+            else uris.backchannel_logout_uri(backchannel)
+        ),
+        "first_party": current.first_party if data.first_party is None else data.first_party,
+    }
 
 
 def _one(value: str | None) -> set[str]:
@@ -74,6 +138,7 @@ class ClientRules:
     ) -> None:
         """422 for an unregistered resource or a default outside ``resources``; 403 for what the
         client gains that ``actor`` does not hold (``before``: the client as it is, None if new)."""
+        check_redirects(fields)
         named = {
             "resources": set(fields.resources),
             "default_resource": _one(fields.default_resource),

@@ -17,7 +17,8 @@ from auth_service.errors import ClientExists, InvalidField
 __all__ = ["ClientFields", "ClientRecord", "ClientRepository"]
 
 _COLUMNS = """client_id, client_name, secret_digest, grant_types, scopes, token_endpoint_auth_method,
-default_resource, resource_server, created_at, updated_at,
+default_resource, resource_server, created_at, updated_at, redirect_uris, post_logout_redirect_uris,
+response_types, backchannel_logout_uri, first_party,
 ARRAY(SELECT cr.resource FROM client_resources cr WHERE cr.client_id = oauth_clients.client_id
       ORDER BY cr.resource) AS resources"""
 _GET = f"SELECT {_COLUMNS} FROM oauth_clients WHERE client_id = $1"  # noqa: S608
@@ -27,12 +28,15 @@ SELECT {_COLUMNS} FROM oauth_clients WHERE ($1::text IS NULL OR client_id > $1) 
 _GET_FOR_UPDATE = f"{_GET} FOR UPDATE"
 _INSERT = """
 INSERT INTO oauth_clients (client_id, secret_digest, client_name, grant_types, scopes,
-                           token_endpoint_auth_method, default_resource, resource_server)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                           token_endpoint_auth_method, default_resource, resource_server, redirect_uris,
+                           post_logout_redirect_uris, response_types, backchannel_logout_uri, first_party)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 """
 _UPDATE = """
 UPDATE oauth_clients SET client_name = $2, grant_types = $3, scopes = $4, token_endpoint_auth_method = $5,
-                         default_resource = $6, resource_server = $7, updated_at = now()
+                         default_resource = $6, resource_server = $7, redirect_uris = $8,
+                         post_logout_redirect_uris = $9, response_types = $10, backchannel_logout_uri = $11,
+                         first_party = $12, updated_at = now()
 WHERE client_id = $1
 """
 _SET_RESOURCES = """
@@ -56,6 +60,11 @@ class ClientFields(msgspec.Struct, frozen=True, kw_only=True):
     resources: list[str]
     default_resource: str | None
     resource_server: str | None
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    response_types: list[str]
+    backchannel_logout_uri: str | None
+    first_party: bool
 
 
 class ClientRecord(msgspec.Struct, frozen=True):
@@ -74,6 +83,16 @@ class ClientRecord(msgspec.Struct, frozen=True):
     updated_at: datetime
     resources: list[str]
     """The resource servers (identifiers) this client may ask tokens for."""
+    redirect_uris: list[str]
+    """Where authorization responses may go: matched exactly (``redirect_uris.py``)."""
+    post_logout_redirect_uris: list[str]
+    """Where RP-initiated logout may send the browser back to (matched the same way)."""
+    response_types: list[str]
+    """``["code"]`` for a client of the authorization endpoint, else empty."""
+    backchannel_logout_uri: str | None
+    """Where a logout token is POSTed when a browser session it took part in ends."""
+    first_party: bool
+    """One of ours: its users are not asked for consent."""
 
     @property
     def confidential(self) -> bool:
@@ -89,6 +108,11 @@ class ClientRecord(msgspec.Struct, frozen=True):
             resources=self.resources,
             default_resource=self.default_resource,
             resource_server=self.resource_server,
+            redirect_uris=self.redirect_uris,
+            post_logout_redirect_uris=self.post_logout_redirect_uris,
+            response_types=self.response_types,
+            backchannel_logout_uri=self.backchannel_logout_uri,
+            first_party=self.first_party,
         )
 
 
@@ -104,6 +128,11 @@ def _values(fields: ClientFields) -> tuple[object, ...]:
         fields.token_endpoint_auth_method,
         fields.default_resource,
         fields.resource_server,
+        fields.redirect_uris,
+        fields.post_logout_redirect_uris,
+        fields.response_types,
+        fields.backchannel_logout_uri,
+        fields.first_party,
     )
 
 

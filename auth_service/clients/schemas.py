@@ -2,8 +2,10 @@
 
 Besides RFC 7591's names: ``resources`` (RFC 8707 resource identifiers the client may ask tokens
 for), ``default_resource`` (the audience when a token request names neither ``resource`` nor
-``scope``) and ``resource_server`` (set when the client is a resource server's own credentials: it
-may introspect the tokens meant for that resource).
+``scope``), ``resource_server`` (set when the client is a resource server's own credentials: it
+may introspect the tokens meant for that resource) and ``first_party`` (one of ours: no consent
+page). ``backchannel_logout_uri`` and ``post_logout_redirect_uris`` are the OpenID Connect logout
+specifications' registration members.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ import msgspec
 
 __all__ = ["Client", "ClientCreate", "ClientUpdate", "ClientWithSecret"]
 
-GrantType = Literal["password", "refresh_token", "client_credentials"]
+GrantType = Literal[
+    "authorization_code",
+    "refresh_token",
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "client_credentials",
+    "password",
+]
+ResponseType = Literal["code"]
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 SecretMethod = Literal["client_secret_basic", "client_secret_post"]
 ClientName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -30,6 +39,9 @@ ResourceId = Annotated[
     str, msgspec.Meta(pattern=r"^[\x21-\x7e]{1,200}$", description="A registered resource server")
 ]
 Resources = Annotated[list[ResourceId], msgspec.Meta(max_length=100)]
+Uri = Annotated[str, msgspec.Meta(min_length=1, max_length=8000)]
+"""Checked by the registration (``clients/uris.py``: 2000 characters at most, 422 with the reason)."""
+Uris = Annotated[list[Uri], msgspec.Meta(max_length=100, description="At most 20 (checked: 422)")]
 
 
 class Client(msgspec.Struct, frozen=True):
@@ -42,6 +54,11 @@ class Client(msgspec.Struct, frozen=True):
     resources: list[str]
     default_resource: str | None
     resource_server: str | None
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    response_types: list[str]
+    backchannel_logout_uri: str | None
+    first_party: bool
 
 
 class ClientWithSecret(msgspec.Struct, frozen=True):
@@ -56,6 +73,11 @@ class ClientWithSecret(msgspec.Struct, frozen=True):
     resources: list[str]
     default_resource: str | None
     resource_server: str | None
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    response_types: list[str]
+    backchannel_logout_uri: str | None
+    first_party: bool
     client_secret: str | None = None
     client_secret_expires_at: int = 0
 
@@ -71,10 +93,21 @@ class ClientCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Default: the resource servers owning its scopes."""
     default_resource: ResourceId | None = None
     resource_server: ResourceId | None = None
+    redirect_uris: Uris = msgspec.field(default_factory=list)
+    """Required with ``authorization_code``: ``https:``, an ``http:`` loopback IP literal (any port
+    matches, RFC 8252 section 7.3) or, for a public client, a private-use scheme (``com.example.app:/cb``)."""
+    post_logout_redirect_uris: Uris = msgspec.field(default_factory=list)
+    response_types: list[ResponseType] | None = None
+    """Default: ``["code"]`` with the ``authorization_code`` grant, else none."""
+    backchannel_logout_uri: Uri | None = None
+    """OpenID Connect Back-Channel Logout 1.0: a logout token is POSTed here when a session ends."""
+    first_party: bool = False
+    """One of ours: its users are not asked for consent."""
 
 
 class ClientUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Absent fields stay as they are; ``null`` clears ``default_resource`` or ``resource_server``."""
+    """Absent fields stay as they are; ``null`` clears ``default_resource``, ``resource_server`` or
+    ``backchannel_logout_uri``."""
 
     client_name: ClientName | None = None
     grant_types: list[GrantType] | None = None
@@ -85,3 +118,8 @@ class ClientUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     resources: Resources | None = None
     default_resource: ResourceId | msgspec.UnsetType | None = msgspec.UNSET
     resource_server: ResourceId | msgspec.UnsetType | None = msgspec.UNSET
+    redirect_uris: Uris | None = None
+    post_logout_redirect_uris: Uris | None = None
+    response_types: list[ResponseType] | None = None
+    backchannel_logout_uri: Uri | msgspec.UnsetType | None = msgspec.UNSET
+    first_party: bool | None = None

@@ -13,9 +13,16 @@ import msgspec
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.directory import ClientDirectory
-from auth_service.clients.registration import ClientRules, checked_client_id, checked_grants
+from auth_service.clients.registration import (
+    ClientRules,
+    checked_client_id,
+    checked_grants,
+    checked_response_types,
+    front_channel_update,
+)
 from auth_service.clients.repository import ClientFields, ClientRecord, ClientRepository
 from auth_service.clients.schemas import Client, ClientCreate, ClientUpdate, ClientWithSecret
+from auth_service.clients.uris import UriRules
 from auth_service.errors import ClientNotFound, InvalidField, PublicClient
 from auth_service.random_secrets import digest, new_secret
 from auth_service.revocations.service import Revoker
@@ -35,6 +42,11 @@ def to_client(record: ClientRecord) -> Client:
         resources=record.resources,
         default_resource=record.default_resource,
         resource_server=record.resource_server,
+        redirect_uris=record.redirect_uris,
+        post_logout_redirect_uris=record.post_logout_redirect_uris,
+        response_types=record.response_types,
+        backchannel_logout_uri=record.backchannel_logout_uri,
+        first_party=record.first_party,
     )
 
 
@@ -50,6 +62,11 @@ def _audited(fields: ClientFields) -> dict[str, object]:
         "resources": fields.resources,
         "default_resource": fields.default_resource,
         "resource_server": fields.resource_server,
+        "redirect_uris": fields.redirect_uris,
+        "post_logout_redirect_uris": fields.post_logout_redirect_uris,
+        "response_types": fields.response_types,
+        "backchannel_logout_uri": fields.backchannel_logout_uri,
+        "first_party": fields.first_party,
     }
 
 
@@ -59,12 +76,20 @@ def _changed(before: ClientFields, after: ClientFields) -> dict[str, object]:
 
 
 class ClientService:
-    __slots__ = ("_audit", "_clients", "_directory", "_pool", "_revoker", "_rules")
+    __slots__ = ("_audit", "_clients", "_directory", "_pool", "_revoker", "_rules", "_uris")
 
     def __init__(
-        self, pool: PostgresPool, audit: AuditTrail, directory: ClientDirectory, revoker: Revoker
+        self,
+        pool: PostgresPool,
+        audit: AuditTrail,
+        directory: ClientDirectory,
+        revoker: Revoker,
+        *,
+        development: bool = False,
     ) -> None:
-        """``directory``: what the OAuth endpoints read clients through, told of every change."""
+        """``directory``: what the OAuth endpoints read clients through, told of every change;
+        ``development`` (``settings.oidc.environment``) accepts ``http:`` URIs on any host."""
+        self._uris = UriRules(development=development)
         self._pool = pool
         self._directory = directory
         self._audit = audit
@@ -87,6 +112,11 @@ class ClientService:
         confidential = data.token_endpoint_auth_method != "none"  # noqa: S105
         grants = checked_grants(data.grant_types, confidential)
         client_id = checked_client_id(data.client_id)
+        uris, public = self._uris, not confidential
+        redirect_uris = uris.redirect_uris("redirect_uris", data.redirect_uris, public=public)
+        post_logout = uris.redirect_uris(
+            "post_logout_redirect_uris", data.post_logout_redirect_uris, public=public
+        )
         secret = new_secret() if confidential else None
         async with self._pool.acquire() as conn, conn.transaction():
             scopes = await self._rules.scopes(conn, data.scope)
@@ -101,6 +131,11 @@ class ClientService:
                 resources=sorted(set(resources)),
                 default_resource=data.default_resource,
                 resource_server=data.resource_server,
+                redirect_uris=redirect_uris,
+                post_logout_redirect_uris=post_logout,
+                response_types=checked_response_types(data.response_types, grants),
+                backchannel_logout_uri=uris.backchannel_logout_uri(data.backchannel_logout_uri),
+                first_party=data.first_party,
             )
             await self._rules.check(conn, actor, fields, None)
             record = await self._clients.insert(conn, client_id, digest(secret) if secret else None, fields)
@@ -140,13 +175,14 @@ class ClientService:
         method = data.token_endpoint_auth_method or current.token_endpoint_auth_method
         if not current.confidential and method != "none":
             raise InvalidField("token_endpoint_auth_method", "A public client has no secret to send.")
+        grants = (
+            current.grant_types
+            if data.grant_types is None
+            else checked_grants(data.grant_types, current.confidential)
+        )
         return ClientFields(
             client_name=data.client_name or current.client_name,
-            grant_types=(
-                current.grant_types
-                if data.grant_types is None
-                else checked_grants(data.grant_types, current.confidential)
-            ),
+            grant_types=grants,
             scopes=current.scopes if data.scope is None else await self._rules.scopes(conn, data.scope),
             token_endpoint_auth_method=method,
             resources=current.resources if data.resources is None else sorted(set(data.resources)),
@@ -156,6 +192,7 @@ class ClientService:
             resource_server=(
                 current.resource_server if data.resource_server is msgspec.UNSET else data.resource_server
             ),
+            **front_channel_update(self._uris, current, data, grants),
         )
 
     async def rotate_secret(self, client_id: str, actor: Actor) -> ClientWithSecret:

@@ -1,4 +1,4 @@
-"""Public, cacheable documents: discovery metadata and the JWKS; and ``/userinfo`` (bearer).
+"""Public, cacheable documents: discovery metadata and the JWKS; and ``/userinfo`` (OIDC Core 5.3).
 
 The JWKS answer is the keyring's pre-encoded body with ``Cache-Control: public, max-age`` and an
 ``ETag``; a matching ``If-None-Match`` gets ``304`` with no body.
@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response, get, route
+from litestar.datastructures import CacheControlHeader
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
@@ -18,7 +19,6 @@ from auth_service.discovery.documents import CachedDocument, ServerMetadata
 from auth_service.discovery.userinfo import UserInfo, UserInfoService
 from auth_service.keys.keyring import Keyring
 from auth_service.openapi_problems import BEARER_ERRORS
-from shared.auth.litestar import current_claims
 
 __all__ = ["discovery_handlers", "userinfo_handler"]
 
@@ -75,16 +75,28 @@ def discovery_handlers(metadata: ServerMetadata, keyring: Keyring, *, max_age: i
     return [oauth_metadata, openid_configuration, jwks]
 
 
+def _userinfo_operation_id(_: HTTPRouteHandler, method: str, __: list[Any]) -> str:
+    """One route, two methods: each needs its own OpenAPI operation id."""
+    return "userinfo" if method == "GET" else "userinfoPost"
+
+
 def userinfo_handler(userinfo: UserInfoService) -> HTTPRouteHandler:
-    @get(
+    """GET or POST (OpenID Connect Core section 5.3.1), the token in the ``Authorization`` header;
+    verified by ``UserInfoService`` itself (any audience of ours), not by the bearer middleware."""
+
+    @route(
         "/userinfo",
-        operation_id="userinfo",
+        http_method=["GET", "POST"],
+        operation_id=_userinfo_operation_id,
         responses=BEARER_ERRORS,
-        summary="Who the bearer token speaks for: sub, email, roles, scopes",
-        tags=["Users"],
+        summary="The person's claims the access token's scopes release (needs scope openid)",
+        tags=["OpenID Connect"],
         security=[{"bearer": []}],
+        opt={"exclude_from_auth": True},
+        cache_control=CacheControlHeader(no_store=True),
+        status_code=200,
     )
     async def user_info(request: Request[Any, Any, Any]) -> UserInfo:
-        return await userinfo.of(current_claims(request))
+        return await userinfo.answer(request.headers.getall("authorization", []))
 
     return user_info

@@ -19,7 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = ["KEK_SETTINGS", "KeyEncryptionKey", "KeyEncryptionKeyError"]
 
@@ -32,8 +34,8 @@ class KeyEncryptionKeyError(ValueError):
     """The KEK is missing or malformed, or a sealed key does not open with any configured KEK."""
 
 
-def _aead(text: str, setting: str) -> AESGCM:
-    """The AEAD of one KEK written as base64url (or standard base64) of 32 bytes, padded or not."""
+def _raw(text: str, setting: str) -> bytes:
+    """The 32 bytes of one KEK written as base64url (or standard base64), padded or not."""
     value = text.strip()
     try:
         raw = base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4))
@@ -41,38 +43,44 @@ def _aead(text: str, setting: str) -> AESGCM:
         raise KeyEncryptionKeyError(f"{setting} is not base64") from None
     if len(raw) != 32:
         raise KeyEncryptionKeyError(f"{setting} must be 32 bytes (AES-256)")
-    return AESGCM(raw)
+    return raw
+
+
+def _aead(text: str, setting: str) -> AESGCM:
+    return AESGCM(_raw(text, setting))
 
 
 class KeyEncryptionKey:
     """The sealing KEK plus the previous ones, which only open. Services share one object: signing
     keys and anything else sealed at rest (refresh-token successors) use ``seal``/``open``."""
 
-    __slots__ = ("_aead", "_previous")
+    __slots__ = ("_aead", "_newest", "_previous")
 
     def __init__(self, key: bytes, previous: Sequence[bytes] = ()) -> None:
         if len(key) != 32 or any(len(old) != 32 for old in previous):
             raise KeyEncryptionKeyError("the key-encryption key must be 32 bytes (AES-256)")
+        self._newest = key
         self._aead = AESGCM(key)
         self._previous = tuple(AESGCM(old) for old in previous if old != key)
 
     @classmethod
-    def _of(cls, aead: AESGCM, previous: Sequence[AESGCM]) -> KeyEncryptionKey:
+    def _of(cls, newest: bytes, previous: Sequence[AESGCM]) -> KeyEncryptionKey:
         kek = cls.__new__(cls)
-        kek._aead = aead
+        kek._newest = newest
+        kek._aead = AESGCM(newest)
         kek._previous = tuple(previous)
         return kek
 
     @classmethod
     def from_text(cls, text: str) -> KeyEncryptionKey:
         """Accept the base64url (or standard base64) text of 32 random bytes, padded or not."""
-        return cls._of(_aead(text, "the key-encryption key"), ())
+        return cls._of(_raw(text, "the key-encryption key"), ())
 
     @classmethod
     def from_settings(cls, value: str, file: str, *, previous: Sequence[str] = ()) -> KeyEncryptionKey:
         """``value`` or else the content of ``file`` seals; each of ``previous`` only opens."""
         if value:
-            newest = _aead(value, "AUTH_KEY_ENCRYPTION_KEY")
+            newest = _raw(value, "AUTH_KEY_ENCRYPTION_KEY")
         elif file:
             try:
                 text = Path(file).read_text(encoding="utf-8")
@@ -80,7 +88,7 @@ class KeyEncryptionKey:
                 raise KeyEncryptionKeyError(
                     f"cannot read the key-encryption key file: {exc.strerror}"
                 ) from None
-            newest = _aead(text, "the key-encryption key in AUTH_KEY_ENCRYPTION_KEY_FILE")
+            newest = _raw(text, "the key-encryption key in AUTH_KEY_ENCRYPTION_KEY_FILE")
         else:
             raise KeyEncryptionKeyError(
                 "no key-encryption key: set AUTH_KEY_ENCRYPTION_KEY or AUTH_KEY_ENCRYPTION_KEY_FILE"
@@ -90,6 +98,14 @@ class KeyEncryptionKey:
             for number, text in enumerate(previous, start=1)
         ]
         return cls._of(newest, older)
+
+    def derive(self, purpose: str) -> bytes:
+        """32 bytes for one ``purpose`` (HKDF-SHA256 of the newest KEK, the purpose as ``info``):
+        a secret every replica shares with nothing new to configure (the hosted pages' CSRF
+        tokens). Knowing one derived secret reveals neither the KEK nor another purpose's secret;
+        rotating the KEK changes every derived secret (a form open during it must be sent again)."""
+        info = b"fintech-auth/" + purpose.encode()
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(self._newest)
 
     def seal(self, plaintext: bytes, associated: bytes) -> bytes:
         """Always under the newest KEK."""

@@ -1,7 +1,10 @@
 """Compact JWS signing with a prepared key: the hot path of every token response.
 
-The protected header (``typ: at+jwt``, ``alg``, ``kid``) is encoded once per key; per token only
-the claims are encoded (msgspec) and signed (OpenSSL via cryptography). ES256 signatures are
+The protected header (``alg``, ``kid``, ``typ``) is encoded once per key and ``typ``; per token
+only the claims are encoded (msgspec) and signed (OpenSSL via cryptography). ``typ`` tells a
+verifier what the token is for, so one kind is never accepted as another (RFC 8725 section 3.11):
+``at+jwt`` access tokens (RFC 9068), ``JWT`` ID tokens, ``logout+jwt`` logout tokens (OpenID
+Connect Back-Channel Logout 1.0 section 2.4). ES256 signatures are
 converted from DER to the fixed-size ``r || s`` JWS wants (RFC 7518 section 3.4).
 """
 
@@ -46,14 +49,21 @@ def _signature_function(key: PrivateKey) -> Callable[[bytes], bytes]:
 
 
 class JwsSigner:
-    __slots__ = ("_header", "_sign", "alg", "kid")
+    __slots__ = ("_headers", "_sign", "alg", "kid")
 
     def __init__(self, kid: str, alg: str, key: PrivateKey) -> None:
         self.kid = kid
         self.alg = alg
-        self._header = _b64(_encode_json({"alg": alg, "kid": kid, "typ": "at+jwt"})) + b"."
+        self._headers: dict[str, bytes] = {}
         self._sign = _signature_function(key)
 
-    def sign(self, claims: dict[str, Any]) -> str:
-        signing_input = self._header + _b64(_encode_json(claims))
+    def _header(self, typ: str) -> bytes:
+        header = self._headers.get(typ)
+        if header is None:
+            header = _b64(_encode_json({"alg": self.alg, "kid": self.kid, "typ": typ})) + b"."
+            self._headers[typ] = header
+        return header
+
+    def sign(self, claims: dict[str, Any], typ: str = "at+jwt") -> str:
+        signing_input = self._header(typ) + _b64(_encode_json(claims))
         return (signing_input + b"." + _b64(self._sign(signing_input))).decode("ascii")

@@ -8,6 +8,6 @@ from __future__ import annotations
 
 __all__ = ["ACR_ONE_FACTOR", "ACR_VALUES_SUPPORTED", "AMR_PASSWORD"]
 
-AMR_PASSWORD = "pwd"
+AMR_PASSWORD = "pwd"  # noqa: S105 - an RFC 8176 method name, not a secret
 ACR_ONE_FACTOR = "1"
 ACR_VALUES_SUPPORTED = (ACR_ONE_FACTOR,)

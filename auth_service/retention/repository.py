@@ -10,7 +10,7 @@ from datetime import datetime
 
 from shared.db.pool import Connection
 
-__all__ = ["PURGE_ACTION", "PURGE_LOCK", "RetentionRepository"]
+__all__ = ["LOGIN_TABLES", "PURGE_ACTION", "PURGE_LOCK", "RetentionRepository"]
 
 PURGE_LOCK = 0x61757468_70757267  # "authpurg": one purge at a time, whichever replica or CLI runs it
 PURGE_ACTION = "retention.purge"
@@ -54,6 +54,25 @@ UPDATE refresh_tokens SET successor_sealed = NULL WHERE digest IN (
     FOR UPDATE SKIP LOCKED
 )
 """
+# The browser front door's rows, each gone once past ``$1`` (the purge's cutoff: a day after the
+# row expired or, for a browser session, ended). Deleting a browser session nulls the link of its
+# families and device authorizations and removes its codes and pending requests (foreign keys).
+_LOGIN_ROWS = {
+    "authorization_requests": ("id", "expires_at < $1"),
+    "authorization_codes": ("digest", "expires_at < $1"),
+    "device_authorizations": ("device_digest", "expires_at < $1"),
+    "browser_sessions": ("id", "ended_at < $1 OR expires_at < $1"),
+}
+_PURGE_LOGIN_ROWS = {
+    table: f"""
+DELETE FROM {table} WHERE {key} IN (
+    SELECT {key} FROM {table} WHERE {expired} LIMIT $2 FOR UPDATE SKIP LOCKED
+)
+"""  # noqa: S608
+    for table, (key, expired) in _LOGIN_ROWS.items()
+}
+LOGIN_TABLES = tuple(_LOGIN_ROWS)
+"""The tables ``expired_login_rows`` may purge, in a safe order (children before parents)."""
 
 
 def _count(status: str) -> int:
@@ -89,6 +108,10 @@ class RetentionRepository:
 
     async def old_audit_events(self, conn: Connection, before: datetime, batch: int) -> int:
         return _count(await conn.execute(_OLD_AUDIT_EVENTS, before, batch))
+
+    async def expired_login_rows(self, conn: Connection, before: datetime, batch: int, *, table: str) -> int:
+        """One batch of ``table`` (one of ``LOGIN_TABLES``, never caller text) past ``before``."""
+        return _count(await conn.execute(_PURGE_LOGIN_ROWS[table], before, batch))
 
     async def sealed_successors(self, conn: Connection, used_before: datetime, batch: int) -> int:
         """Forget the sealed successor of tokens used before ``used_before`` (past the reuse grace)."""

@@ -8,6 +8,8 @@
 - Audit events older than ``AUTH_AUDIT_RETENTION_DAYS`` (0 keeps them).
 - The sealed successor of a refresh token used longer ago than the reuse grace: it can never be
   answered again, so it is not kept.
+- The browser front door's rows a day past their end: authorization requests and codes and device
+  authorizations past their expiry, browser sessions past their end or absolute expiry.
 
 Signing keys are not touched: key rotation removes retired ones itself. Each kind goes in batches
 (``BATCH`` rows per statement, each statement its own transaction), so no row stays locked long,
@@ -20,11 +22,12 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import msgspec
 
 from auth_service.audit.service import Actor, AuditTrail
-from auth_service.retention.repository import PURGE_ACTION, RetentionRepository
+from auth_service.retention.repository import LOGIN_TABLES, PURGE_ACTION, RetentionRepository
 from shared.auth.revocation_events import MAX_LEEWAY, REVOCATION_MARGIN
 from shared.db.pool import Connection, PostgresPool
 
@@ -38,7 +41,7 @@ ENDED_MARGIN = timedelta(days=1)
 Batch = Callable[[Connection, datetime, int], Awaitable[int]]
 
 
-class PurgeReport(msgspec.Struct, frozen=True, kw_only=True):
+class PurgeReport(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """How many rows of each kind one round removed (or, for sealed successors, cleared)."""
 
     refresh_tokens: int
@@ -46,12 +49,15 @@ class PurgeReport(msgspec.Struct, frozen=True, kw_only=True):
     revocations: int
     audit_events: int
     sealed_successors: int
+    login_rows: int = 0
+    """Authorization requests, codes, device authorizations and browser sessions."""
 
     def describe(self) -> str:
         return (
             f"{self.refresh_tokens} refresh token(s), {self.sessions} session(s), "
             f"{self.revocations} revocation(s), {self.audit_events} audit event(s); "
             f"cleared {self.sealed_successors} sealed successor(s)"
+            + (f"; {self.login_rows} browser login row(s)" if self.login_rows else "")
         )
 
 
@@ -110,12 +116,16 @@ class RetentionPurge:
                 repo.old_audit_events, conn, now - timedelta(days=self._audit_days)
             )
         sealed = await self._all(repo.sealed_successors, conn, now - timedelta(seconds=self._grace))
+        login_rows = 0
+        for table in LOGIN_TABLES:
+            login_rows += await self._all(partial(repo.expired_login_rows, table=table), conn, ended)
         return PurgeReport(
             refresh_tokens=tokens,
             sessions=sessions,
             revocations=revocations,
             audit_events=audit_events,
             sealed_successors=sealed,
+            login_rows=login_rows,
         )
 
     async def _all(self, batch: Batch, conn: Connection, cutoff: datetime) -> int:

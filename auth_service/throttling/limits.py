@@ -8,14 +8,20 @@ from auth_service.throttling.login import LoginThrottle
 from auth_service.throttling.store import ThrottleStore
 from auth_service.throttling.window import SlidingWindowLimiter
 
-__all__ = ["Throttles"]
+__all__ = ["DEVICE_CODE_ATTEMPTS", "DEVICE_CODE_WINDOW_SECONDS", "Throttles"]
+
+DEVICE_CODE_ATTEMPTS = 20
+"""User codes one source address may try at ``/device`` within the window (RFC 8628 section 5.1:
+with 20^8 codes, a few live at a time, guessing one stays hopeless)."""
+DEVICE_CODE_WINDOW_SECONDS = 600
 
 
 class Throttles:
     """``login`` guards the password grant (per account and per address); ``registration`` counts
-    per source address, ``password_change`` per user and ``introspection`` per authenticated client."""
+    per source address, ``password_change`` per user and ``introspection`` per authenticated client;
+    ``device_codes`` counts the user codes tried at ``/device`` per source address."""
 
-    __slots__ = ("introspection", "login", "password_change", "registration", "store")
+    __slots__ = ("device_codes", "introspection", "login", "password_change", "registration", "store")
 
     def __init__(self, redis: RedisSettings, settings: ThrottleSettings, metrics: AuthMetrics) -> None:
         self.store = store = ThrottleStore(
@@ -50,6 +56,9 @@ class Throttles:
             "introspection",
             limit=settings.introspection_limit,
             window_seconds=settings.introspection_window_seconds,
+        )
+        self.device_codes = SlidingWindowLimiter(
+            store, "device_code", limit=DEVICE_CODE_ATTEMPTS, window_seconds=DEVICE_CODE_WINDOW_SECONDS
         )
 
     async def aclose(self) -> None:

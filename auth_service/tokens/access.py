@@ -10,11 +10,15 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from auth_service.keys.keyring import Keyring
+from auth_service.tokens.audience import Audience
+
+if TYPE_CHECKING:
+    from auth_service.users.repository import UserRecord
 
 __all__ = ["AccessToken", "AccessTokenIssuer", "IssuedAfter"]
 
@@ -50,6 +54,16 @@ class AccessTokenIssuer:
         """A fresh ``jti`` and the ``exp`` a token living ``ttl`` seconds from now gets (known before
         signing, so the refresh-token row can record them in the same statement that creates it)."""
         return secrets.token_urlsafe(16), int(time.time()) + ttl
+
+    def for_person(
+        self, user: UserRecord, client_id: str, audience: Audience, scopes: list[str], *, sid: str
+    ) -> AccessToken:
+        """A person's token for ``audience``, in the session ``sid`` (its refresh-token family)."""
+        jti, exp = self.new_jti(audience.ttl)
+        return self.issue(
+            sub=str(user.id), client_id=client_id, aud=audience.aud, scopes=scopes, roles=user.roles,
+            jti=jti, exp=exp, ttl=audience.ttl, email=user.email, sid=sid,
+        )  # fmt: skip
 
     def issue(
         self,

@@ -58,13 +58,20 @@ _CLIENT_FIELDS = {
 }
 _TOKEN_ROUTE: dict[str, Any] = {
     "operation_id": "token",
-    "summary": "Issue tokens (RFC 6749): password, refresh_token, client_credentials",
+    "summary": "Issue tokens (RFC 6749): authorization_code, refresh_token, client_credentials, device_code",
+    "description": "The password grant is legacy (RFC 9700 section 2.4): refused unless enabled and "
+    "registered on the client.",
     "responses": {**_ERRORS, **_THROTTLED},
     "operation_class": form_operation(
         {
-            "grant_type": "password | refresh_token | client_credentials",
-            "username": "password grant: the email",
-            "password": "password grant",
+            "grant_type": "authorization_code | refresh_token | client_credentials | "
+            "urn:ietf:params:oauth:grant-type:device_code | password (legacy)",
+            "code": "authorization_code grant: the code from the redirect",
+            "redirect_uri": "authorization_code grant: exactly the one of the authorization request",
+            "code_verifier": "authorization_code grant: the PKCE verifier (RFC 7636, S256)",
+            "device_code": "device_code grant (RFC 8628)",
+            "username": "password grant (legacy): the email",
+            "password": "password grant (legacy)",
             "refresh_token": "refresh_token grant",
             "scope": "Space-separated scopes, at most those allowed",
             "resource": "RFC 8707: a resource server's identifier the token is for (may repeat)",

@@ -24,8 +24,9 @@ __all__ = ["CURRENT_POWERS", "Family", "FamilyRepository", "PresentedToken", "Ro
 
 _CREATE = """
 WITH family AS (
-    INSERT INTO refresh_families (id, user_id, client_id, scope, resources, expires_at, source_ip)
-    VALUES ($10, $1, $2, $3, $11, now() + make_interval(secs => $4), $5::inet)
+    INSERT INTO refresh_families (id, user_id, client_id, scope, resources, expires_at, source_ip,
+                                  browser_session_id)
+    VALUES ($10, $1, $2, $3, $11, now() + make_interval(secs => $4), $5::inet, $12)
     RETURNING id, expires_at
 )
 INSERT INTO refresh_tokens (digest, family_id, expires_at, access_jti, access_expires_at)
@@ -83,6 +84,10 @@ WHERE id = $1 AND revoked_at IS NULL RETURNING id
 _REVOKE_USER = """
 UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2
 WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id
+"""
+_REVOKE_USER_CLIENT = """
+UPDATE refresh_families SET revoked_at = now(), revoked_reason = $3
+WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL RETURNING id
 """
 _FAMILY_COLUMNS = """
 id, user_id, client_id, scope, created_at, last_used_at, expires_at, revoked_at, revoked_reason,
@@ -168,7 +173,9 @@ class FamilyRepository:
         token_ttl: int,
         access_jti: str,
         access_exp: int,
+        browser_session_id: UUID | None = None,
     ) -> UUID:
+        """``browser_session_id``: the SSO session whose login this is (ending it revokes the family)."""
         created: UUID = await conn.fetchval(
             _CREATE,
             user_id,
@@ -182,6 +189,7 @@ class FamilyRepository:
             access_exp,
             family_id,
             resources,
+            browser_session_id,
         )
         return created
 
@@ -231,6 +239,12 @@ class FamilyRepository:
     ) -> list[UUID]:
         """The ids of the families this revoked (every live one of the user but ``keep``)."""
         return [r["id"] for r in await conn.fetch(_REVOKE_USER, user_id, reason, keep)]
+
+    async def revoke_user_client(
+        self, conn: asyncpg.Connection, user_id: UUID, client_id: str, reason: str
+    ) -> list[UUID]:
+        """The ids of the families this revoked: every live one of the user with ``client_id``."""
+        return [r["id"] for r in await conn.fetch(_REVOKE_USER_CLIENT, user_id, client_id, reason)]
 
     async def list_for_user(self, conn: asyncpg.Connection, user_id: UUID) -> list[Family]:
         return [Family(**dict(r)) for r in await conn.fetch(_LIST_FOR_USER, user_id)]

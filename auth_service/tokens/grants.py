@@ -2,7 +2,8 @@
 
 Grant type known (``unsupported_grant_type``), client authenticated (``invalid_client``), grant
 allowed for that client (``unauthorized_client``), then the grant's own parameters. One grant per
-module (``password_grant``, ``refresh_grant``); client_credentials is short enough to live here.
+module (``password_grant``, ``refresh_grant``, ``code_grant``, ``device_grant``: the last two are
+handed in from wiring); client_credentials is short enough to live here.
 Each grant resolves the token's audience (``audience.py``, RFC 8707) from ``resource``, ``scope``
 or the client's default.
 Refusals from elsewhere (no signing key loaded, a login throttled) become the RFC 6749 errors the
@@ -12,7 +13,7 @@ token endpoint answers with.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.authentication import ClientAuthenticator
@@ -33,7 +34,7 @@ from auth_service.tokens.responses import BEARER, TokenResponse
 from auth_service.tokens.scopes import grant_scopes, parse_scope
 from shared.db.pool import PostgresPool
 
-__all__ = ["TokenResponse", "TokenService"]
+__all__ = ["Grant", "TokenResponse", "TokenService"]
 
 Grant = Callable[[ClientRecord, dict[str, str], Actor], Awaitable[TokenResponse]]
 
@@ -56,9 +57,13 @@ class TokenService:
         login_guard: LoginGuard | None = None,
         on_login_failure: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.time,
+        password_grant_enabled: bool = True,
+        more_grants: Mapping[str, Grant] | None = None,
     ) -> None:
         """``successor_seal`` (the KEK) keeps refresh-token successors for the reuse grace;
-        ``clock`` is the refresh grant's."""
+        ``clock`` is the refresh grant's. ``password_grant_enabled`` false (the legacy grant,
+        RFC 9700 section 2.4) answers ``unsupported_grant_type`` to every client; ``more_grants``
+        (authorization_code, device_code) are built in wiring, each keyed by its grant type."""
         self._issuer = issuer
         self._audiences = audiences
         self._clients = ClientAuthenticator(clients)
@@ -71,7 +76,10 @@ class TokenService:
                 pool, settings, issuer, audiences, audit, revoker, successor_seal, clock=clock
             ),
             "client_credentials": self._client_credentials,
+            **(more_grants or {}),
         }
+        if not password_grant_enabled:
+            del self._grants["password"]
 
     async def token(
         self, form: dict[str, str], authorization: str | None, source_ip: str | None

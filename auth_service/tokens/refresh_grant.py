@@ -9,7 +9,8 @@ shortly after its first use, before the successor itself was used, is a retry or
 a thief, and gets the same successor again (kept sealed under the key-encryption key, bound to the
 presented token's digest) with a new access token. Time is the grant's clock, passed to the SQL
 that decides, so tests move it instead of sleeping.
-Scopes may narrow, never widen; roles and scopes are re-read, so role changes apply at refresh.
+Scopes may narrow, never widen; roles and scopes are re-read, so role changes apply at refresh
+(identity scopes need no role: they stay as long as the grant has them).
 Without ``resource`` the new token is for the family's resources; with it, for any the client may
 ask for (RFC 8707 section 2.2), its scopes the grant's that resource owns.
 """
@@ -26,6 +27,7 @@ import msgspec
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.repository import ClientRecord
 from auth_service.keys.sealing import KeyEncryptionKeyError
+from auth_service.oidc.scopes import IDENTITY_SCOPES
 from auth_service.random_secrets import digest, new_secret
 from auth_service.revocations.service import Revoker
 from auth_service.settings import TokenSettings
@@ -218,7 +220,7 @@ class RefreshTokenGrant:
         else:  # the family's audience, known now; its lifetime is within the bound recorded
             audience = self._audiences.of(session.resources)
             exp = exp - target.longest_ttl + audience.ttl
-        allowed = set(session.scopes).intersection(client.scopes)
+        allowed = set(session.scopes).intersection(client.scopes) | IDENTITY_SCOPES
         scopes = [s for s in audience.token_scopes(session.scope.split(), requested) if s in allowed]
         access = self._issuer.issue(
             sub=str(session.user_id),

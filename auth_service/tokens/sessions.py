@@ -11,6 +11,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from auth_service.audit.service import Actor, AuditTrail
+from auth_service.browser_sessions.repository import BrowserSessionRepository
 from auth_service.revocations.service import Revoker
 from auth_service.tokens.families import Family, FamilyRepository
 from shared.db.pool import Connection, PostgresPool
@@ -19,13 +20,14 @@ __all__ = ["SessionService"]
 
 
 class SessionService:
-    __slots__ = ("_audit", "_families", "_pool", "_revoker")
+    __slots__ = ("_audit", "_browser_sessions", "_families", "_pool", "_revoker")
 
     def __init__(self, pool: PostgresPool, revoker: Revoker, audit: AuditTrail) -> None:
         self._pool = pool
         self._audit = audit
         self._revoker = revoker
         self._families = FamilyRepository()
+        self._browser_sessions = BrowserSessionRepository()
 
     async def for_user(self, user_id: UUID) -> list[Family]:
         async with self._pool.acquire() as conn:
@@ -43,13 +45,19 @@ class SessionService:
 
     async def end_account(self, conn: Connection, user_id: UUID, reason: str) -> None:
         """Every session of the user, and every access token issued to it until now (disabled,
-        deleted, password reset by an admin, recovered)."""
+        deleted, password reset by an admin, recovered), and its browser (SSO) sessions."""
+        await self._browser_sessions.end_for_user(conn, user_id, reason)
         await self._revoker.sessions(conn, await self._families.revoke_user(conn, user_id, reason))
         await self._revoker.subject(conn, str(user_id))
 
     async def end_others(self, conn: Connection, user_id: UUID, reason: str, keep: UUID | None) -> None:
         """Every session of the user but ``keep`` (the one changing its own password)."""
         revoked = await self._families.revoke_user(conn, user_id, reason, keep)
+        await self._revoker.sessions(conn, revoked)
+
+    async def end_for_client(self, conn: Connection, user_id: UUID, client_id: str, reason: str) -> None:
+        """Every session of the user with one client (its consent was revoked)."""
+        revoked = await self._families.revoke_user_client(conn, user_id, client_id, reason)
         await self._revoker.sessions(conn, revoked)
 
     async def revoke_by_admin(self, family_id: UUID, actor: Actor) -> None:

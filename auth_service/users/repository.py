@@ -10,11 +10,12 @@ import msgspec
 
 from auth_service.errors import EmailTaken
 
-__all__ = ["UserRecord", "UserRepository"]
+__all__ = ["UserProfile", "UserRecord", "UserRepository"]
 
 _SELECT = """
 SELECT u.id, u.email::text AS email, u.password_hash, u.status, u.created_at, u.updated_at,
        u.last_login_at, u.password_changed_at,
+       u.email_verified, u.name, u.given_name, u.family_name, u.locale,
        ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
              WHERE ur.user_id = u.id ORDER BY r.name) AS roles,
        ARRAY(SELECT DISTINCT s FROM user_roles ur JOIN roles r ON r.id = ur.role_id
@@ -24,7 +25,15 @@ FROM users u
 _BY_EMAIL = _SELECT + "WHERE u.email = $1"
 _BY_ID = _SELECT + "WHERE u.id = $1"
 _LIST = _SELECT + "WHERE ($1::citext IS NULL OR u.email > $1) ORDER BY u.email LIMIT $2"
-_INSERT = "INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id"
+_INSERT = """
+INSERT INTO users (email, password_hash, email_verified, name, given_name, family_name, locale)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+"""
+_SET_PROFILE = """
+UPDATE users SET email_verified = $2, name = $3, given_name = $4, family_name = $5, locale = $6,
+                 updated_at = now()
+WHERE id = $1
+"""
 _CLEAR_ROLES = "DELETE FROM user_roles WHERE user_id = $1"
 _ADD_ROLES = "INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = ANY($2::text[])"
 _UPDATE = """
@@ -48,6 +57,20 @@ SELECT EXISTS (
 """
 
 
+class UserProfile(msgspec.Struct, frozen=True, kw_only=True):
+    """The OpenID Connect standard claims of a person kept here (``oidc/claims.py`` reads them)."""
+
+    email_verified: bool = False
+    name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    locale: str | None = None
+    """A BCP 47 language tag (``pt-BR``)."""
+
+    def values(self) -> tuple[object, ...]:
+        return (self.email_verified, self.name, self.given_name, self.family_name, self.locale)
+
+
 class UserRecord(msgspec.Struct, frozen=True):
     id: UUID
     email: str
@@ -59,10 +82,26 @@ class UserRecord(msgspec.Struct, frozen=True):
     password_changed_at: datetime
     roles: list[str]
     scopes: list[str]
+    email_verified: bool = False
+    """Set by an admin (issue 14 adds verification mails); a new or changed email is unverified."""
+    name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    locale: str | None = None
 
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def profile(self) -> UserProfile:
+        return UserProfile(
+            email_verified=self.email_verified,
+            name=self.name,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            locale=self.locale,
+        )
 
 
 def _record(row: asyncpg.Record | None) -> UserRecord | None:
@@ -82,12 +121,18 @@ class UserRepository:
         return [UserRecord(**dict(r)) for r in await conn.fetch(_LIST, after_email, limit)]
 
     async def insert(
-        self, conn: asyncpg.Connection, email: str, password_hash: str, roles: list[str]
+        self,
+        conn: asyncpg.Connection,
+        email: str,
+        password_hash: str,
+        roles: list[str],
+        profile: UserProfile | None = None,
     ) -> UUID:
         """Raises ``EmailTaken`` when the email is taken (in any letter case)."""
+        values = (profile or UserProfile()).values()
         try:
             async with conn.transaction():
-                user_id: UUID = await conn.fetchval(_INSERT, email, password_hash)
+                user_id: UUID = await conn.fetchval(_INSERT, email, password_hash, *values)
                 await conn.execute(_ADD_ROLES, user_id, roles)
         except asyncpg.UniqueViolationError:
             raise EmailTaken() from None
@@ -112,6 +157,9 @@ class UserRepository:
         except asyncpg.UniqueViolationError:
             raise EmailTaken() from None
         return found
+
+    async def set_profile(self, conn: asyncpg.Connection, user_id: UUID, profile: UserProfile) -> bool:
+        return await conn.execute(_SET_PROFILE, user_id, *profile.values()) == "UPDATE 1"
 
     async def set_password(self, conn: asyncpg.Connection, user_id: UUID, password_hash: str) -> bool:
         return await conn.execute(_SET_PASSWORD, user_id, password_hash) == "UPDATE 1"

@@ -26,6 +26,7 @@ from auth_service.roles.repository import RoleRepository
 from auth_service.tokens.sessions import SessionService
 from auth_service.users.administrators import LastAdminRule
 from auth_service.users.emails import InvalidEmail, normalise_email
+from auth_service.users.profiles import new_profile, updated_profile
 from auth_service.users.repository import UserRecord, UserRepository
 from auth_service.users.schemas import User, UserCreate, UserPage, UserUpdate
 from shared.db.pool import Connection, PostgresPool
@@ -44,6 +45,11 @@ def to_user(record: UserRecord) -> User:
         updated_at=record.updated_at,
         last_login_at=record.last_login_at,
         password_changed_at=record.password_changed_at,
+        email_verified=record.email_verified,
+        name=record.name,
+        given_name=record.given_name,
+        family_name=record.family_name,
+        locale=record.locale,
     )
 
 
@@ -121,13 +127,18 @@ class UserService:
     async def active_user(self, subject: str) -> User | None:
         """The account a token's ``sub`` names while it exists and is active; ``None`` otherwise
         (a client's ``sub`` is not a user id at all)."""
+        record = await self.active_record(subject)
+        return None if record is None else to_user(record)
+
+    async def active_record(self, subject: str) -> UserRecord | None:
+        """``active_user`` as the stored record (its profile claims: ``oidc/claims.py``)."""
         try:
             user_id = UUID(subject)
         except ValueError:
             return None
         async with self._pool.acquire() as conn:
             record = await self._users.by_id(conn, user_id)
-        return to_user(record) if record is not None and record.active else None
+        return record if record is not None and record.active else None
 
     async def page(self, cursor: str | None, limit: int) -> UserPage:
         after = None
@@ -160,7 +171,7 @@ class UserService:
             if bounded and roles:
                 await self._powers.lock_administration(conn)
                 await self._require_grantable(conn, actor, set(roles))
-            user_id = await self._users.insert(conn, email, password_hash, roles)
+            user_id = await self._users.insert(conn, email, password_hash, roles, new_profile(data))
             await self._audit.record(
                 action, actor, target_type="user", target_id=str(user_id), details={"roles": roles}, conn=conn
             )
@@ -176,6 +187,9 @@ class UserService:
                 roles = await self._known_roles(conn, data.roles)
                 await self._require_grantable(conn, actor, set(roles) - set(before.roles))
             await self._users.update(conn, user_id, email=email, status=data.status, roles=roles)
+            profile, profile_changes = updated_profile(before, data, email)
+            if profile_changes:
+                await self._users.set_profile(conn, user_id, profile)
             await guard.check()  # before revoking: a refused change must not end the sessions
             if data.status == "disabled" and before.active:
                 await self._sessions.end_account(conn, user_id, "user_disabled")
@@ -185,7 +199,7 @@ class UserService:
                 k: v
                 for k, v in {"email": email, "status": data.status, "roles": roles}.items()
                 if v is not None
-            }
+            } | ({"profile": profile_changes} if profile_changes else {})
             await self._audit.record(
                 "user.update", actor, target_type="user", target_id=str(user_id), details=changes, conn=conn
             )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
@@ -31,6 +31,7 @@ from shared.metrics.endpoint import metrics_handlers
 from shared.tracing import request_tracing
 
 if TYPE_CHECKING:
+    from litestar.template import TemplateConfig
     from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
     from shared.auth.verifier import TokenVerifier
@@ -85,6 +86,8 @@ class ServiceDescription:
     """Renderers for errors with another wire format (RFC 6749 JSON); problem+json otherwise."""
     version: str = "1"
     """The OpenAPI document's ``info.version``."""
+    template_config: TemplateConfig[Any] | None = None
+    """The template engine of a service serving HTML pages (the auth service's hosted login)."""
 
 
 def create_service_app(service: ServiceDescription, environ: Mapping[str, str] | None = None) -> Litestar:
@@ -112,6 +115,7 @@ def create_service_app(service: ServiceDescription, environ: Mapping[str, str] |
         openapi_config=OpenAPIConfig(
             title=service.title, version=service.version, path="/schema", components=service.components
         ),
+        template_config=service.template_config,
         logging_config=None,  # shared.logs.configure_logging owns the handlers
         debug=False,
     )

@@ -244,7 +244,8 @@ def test_sessions_list_and_revoke(seeded: AuthClient, admin: dict[str, str]) -> 
         {"grant_type": "refresh_token", "client_id": "first-party", "refresh_token": session["refresh_token"]}
     )
     assert refreshed.status_code == 400
-    assert seeded.http.get("/userinfo", headers=seeded.bearer(session["access_token"])).status_code == 401
+    me = seeded.http.get("/api/1/users/me", headers=seeded.bearer(session["access_token"]))
+    assert me.status_code == 401
 
 
 def test_audit_records_logins_and_admin_changes(seeded: AuthClient, admin: dict[str, str]) -> None:

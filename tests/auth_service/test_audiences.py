@@ -245,10 +245,10 @@ def test_refresh_when_the_client_lost_the_family_s_resource(
 # ---------------------------------------------------------------- the auth service's own API
 def test_the_auth_api_accepts_only_its_own_audience(seeded: AuthClient) -> None:
     only_customers = seeded.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
-    for path in ("/api/1/admin/users/", "/api/1/users/me", "/userinfo"):
+    for path in ("/api/1/admin/users/", "/api/1/users/me"):
         refused = seeded.http.get(path, headers=seeded.bearer(only_customers))
         assert refused.status_code == 401, path
         assert 'error="invalid_token"' in refused.headers["www-authenticate"]
     own = seeded.admin_login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
-    for path in ("/api/1/admin/users/", "/api/1/users/me", "/userinfo"):
+    for path in ("/api/1/admin/users/", "/api/1/users/me"):
         assert seeded.http.get(path, headers=seeded.bearer(own)).status_code == 200, path

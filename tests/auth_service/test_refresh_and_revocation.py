@@ -136,7 +136,8 @@ def test_revoking_an_access_token_revokes_it_everywhere(
     seeded: AuthClient, introspector: dict[str, str]
 ) -> None:
     session = seeded.login(AGENT_EMAIL, AGENT_PASSWORD, resource=["auth", "customers"])  # both audiences
-    assert seeded.http.get("/userinfo", headers=seeded.bearer(session["access_token"])).status_code == 200
+    me = seeded.http.get("/api/1/users/me", headers=seeded.bearer(session["access_token"]))
+    assert me.status_code == 200
     assert introspect(seeded, session["access_token"], introspector)["active"] is True
     response = seeded.http.post(
         "/oauth/revoke",
@@ -148,7 +149,7 @@ def test_revoking_an_access_token_revokes_it_everywhere(
     )
     assert response.status_code == 200
     assert introspect(seeded, session["access_token"], introspector) == {"active": False}
-    denied = seeded.http.get("/userinfo", headers=seeded.bearer(session["access_token"]))
+    denied = seeded.http.get("/api/1/users/me", headers=seeded.bearer(session["access_token"]))
     assert denied.status_code == 401
     assert 'error="invalid_token"' in denied.headers["www-authenticate"]
     # recorded until the token's own expiry, and pushed to every verifier (the stream)

@@ -2,7 +2,7 @@
 
 "Stop working" is checked where a user sees it: introspection (which reads PostgreSQL, the truth)
 and this service's own API, whose verifier follows the revocation stream like any resource server
-(``/userinfo`` answers 401 within a second). The issue's cases: password reset, session
+(``/api/1/users/me`` answers 401 within a second). The issue's cases: password reset, session
 revocation and ``/oauth/revoke`` did nothing at the resource servers; deleting a client left its
 live access tokens working; a role's scope change did not touch live tokens; a revoked token came
 back in the leeway window (introspection said ``active`` with a past ``exp``); and a refresh racing
@@ -46,13 +46,13 @@ def user_id(token: str) -> str:
     return str(claims_of(token)["sub"])
 
 
-def userinfo(auth: AuthClient, token: str) -> int:
-    return auth.http.get("/userinfo", headers=auth.bearer(token)).status_code
+def own_api_status(auth: AuthClient, token: str) -> int:
+    return auth.http.get("/api/1/users/me", headers=auth.bearer(token)).status_code
 
 
 def accepted(auth: AuthClient, token: str, introspector: dict[str, str]) -> None:
     assert introspect(auth, token, introspector)["active"] is True
-    assert userinfo(auth, token) == 200
+    assert own_api_status(auth, token) == 200
 
 
 def refused(auth: AuthClient, token: str, introspector: dict[str, str]) -> None:
@@ -63,8 +63,8 @@ def refused(auth: AuthClient, token: str, introspector: dict[str, str]) -> None:
 
 def refused_by_the_api(auth: AuthClient, token: str) -> None:
     deadline = time.monotonic() + PUBLISHED_WITHIN
-    while (response := auth.http.get("/userinfo", headers=auth.bearer(token))).status_code != 401:
-        assert time.monotonic() < deadline, f"/userinfo still answers {response.status_code}"
+    while (response := auth.http.get("/api/1/users/me", headers=auth.bearer(token))).status_code != 401:
+        assert time.monotonic() < deadline, f"/api/1/users/me still answers {response.status_code}"
         time.sleep(0.02)
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 

@@ -90,7 +90,7 @@ def test_other_algorithms_sign_verifiable_tokens(make_settings: SettingsFactory,
         key = jwt.PyJWK(jwk).key
         claims = jwt.decode(token, key, algorithms=[alg], audience="auth", issuer="http://auth.test")
         assert claims["roles"] == ["agent"]
-        assert client.get("/userinfo", headers=auth.bearer(token)).status_code == 200
+        assert client.get("/api/1/users/me", headers=auth.bearer(token)).status_code == 200
 
 
 @pytest.fixture
@@ -138,7 +138,8 @@ def test_rotation_publishes_first_signs_later_and_old_tokens_keep_working(
     }
     assert states == {old_kid: "retired", new_kid: "active"}
     # a token signed before the rotation still verifies, here and for any JWKS reader
-    assert rotating.http.get("/userinfo", headers=rotating.bearer(before["access_token"])).status_code == 200
+    me = rotating.http.get("/api/1/users/me", headers=rotating.bearer(before["access_token"]))
+    assert me.status_code == 200
     assert old_kid in kids(rotating)
 
     async def past_retention() -> None:
@@ -165,7 +166,7 @@ def test_replicas_agree_on_the_active_key(make_settings: SettingsFactory) -> Non
         wait_for(lambda: kid_of(second.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == outcome.pending)
         wait_for(lambda: kid_of(first.login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]) == outcome.pending)
         token = second.admin_login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
-        assert one.get("/userinfo", headers=first.bearer(token)).status_code == 200
+        assert one.get("/api/1/users/me", headers=first.bearer(token)).status_code == 200
 
 
 def test_scheduled_rotation_creates_the_next_key(make_settings: SettingsFactory) -> None:
@@ -266,7 +267,7 @@ def test_reseal_moves_every_key_to_the_newest_kek_then_the_old_one_can_go(
         after.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
         token = after.admin_login(AGENT_EMAIL, AGENT_PASSWORD)["access_token"]
         assert sorted(kids(after)) == stored
-        assert after.http.get("/userinfo", headers=after.bearer(token)).status_code == 200
+        assert after.http.get("/api/1/users/me", headers=after.bearer(token)).status_code == 200
     stale = make_settings(key_encryption_key=old)  # a replica left on the old KEK
     with serving(stale) as auth, pytest.raises(KeyEncryptionKeyError, match="nothing was resealed"):
         auth.call(auth.services.signing_keys.reseal, SYSTEM)

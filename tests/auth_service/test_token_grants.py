@@ -162,7 +162,7 @@ def test_missing_refresh_token_is_invalid_request(seeded: AuthClient) -> None:
 
 
 def test_unknown_grant_type_is_unsupported_grant_type(seeded: AuthClient) -> None:
-    form = {"grant_type": "authorization_code", "client_id": "first-party", "code": "x"}
+    form = {"grant_type": "implicit", "client_id": "first-party", "code": "x"}
     assert_oauth_error(seeded.token(form), 400, "unsupported_grant_type")
 
 

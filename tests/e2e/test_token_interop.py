@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from joserfc.jwk import KeySet
 
 from devstack.databases import create_database, drop_database
 from tests.ecosystem import auth_environment, bootstrap_admin
+from tests.node_packages import npm_package_home
 from tests.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -189,30 +188,7 @@ class NodeRefused(Exception):
 
 def node_jose() -> Path:
     """A directory with npm ``jose`` installed, kept between runs outside the repository."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fintech-auth-tests"
-    home = cache / f"node-jose-{NODE_JOSE}"
-    if not (home / "node_modules" / "jose" / "package.json").exists():
-        npm = shutil.which("npm")
-        if npm is None or shutil.which("node") is None:
-            pytest.skip("node jose: node or npm not installed")
-        cache.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=cache))
-        (staging / "package.json").write_text('{"private": true, "type": "module"}')
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", f"jose@{NODE_JOSE}"],
-            cwd=staging,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        if done.returncode != 0:
-            shutil.rmtree(staging, ignore_errors=True)
-            pytest.skip(f"node jose: npm could not install jose@{NODE_JOSE}: {done.stderr.strip()[:200]}")
-        try:
-            staging.rename(home)  # atomic: a concurrent run sees all of it or nothing
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)  # another run got there first
+    home = npm_package_home("jose", NODE_JOSE)
     (home / "verify.mjs").write_text(_NODE_VERIFY)
     return home
 

@@ -25,7 +25,9 @@ from schemathesis.specs.openapi.checks import (
 
 __all__ = ["CONFORMANCE", "OAUTH_PATHS", "ROBUSTNESS", "documented_success", "error_format"]
 
-OAUTH_PATHS = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/introspect"})
+OAUTH_PATHS = frozenset(
+    {"/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/par", "/oauth/device_authorization"}
+)
 OAUTH_ERRORS = frozenset(
     {
         # RFC 6749 section 5.2, RFC 7009 section 2.2.1, 6749's temporarily_unavailable, and RFC 8628's
@@ -39,6 +41,10 @@ OAUTH_ERRORS = frozenset(
         "unsupported_token_type",
         "temporarily_unavailable",
         "slow_down",
+        # RFC 8707's and the authorization request's, which PAR (RFC 9126) answers as JSON.
+        "invalid_target",
+        "unsupported_response_type",
+        "request_not_supported",
     }
 )
 PROBLEM = "application/problem+json"

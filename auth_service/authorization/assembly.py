@@ -1,0 +1,87 @@
+"""``FrontDoor``: the authorization endpoint, its login form and PAR, built from the wiring's parts.
+
+Kept here so ``wiring.py`` and ``app.py`` add one line each for the whole browser front door;
+its page controllers (``controllers``, ``login_pages``, ``consent_pages``) close over these two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from litestar.handlers import HTTPRouteHandler
+
+from auth_service.actors import RequestActors
+from auth_service.audit.service import AuditTrail
+from auth_service.authorization.consent_pages import consent_pages
+from auth_service.authorization.controllers import authorization_handlers
+from auth_service.authorization.login import BrowserLogin
+from auth_service.authorization.login_pages import login_pages
+from auth_service.authorization.pushed import PushedRequests
+from auth_service.authorization.service import AuthorizationService
+from auth_service.browser_sessions.cookies import SessionCookie
+from auth_service.browser_sessions.service import BrowserSessions
+from auth_service.clients.authentication import ClientAuthenticator
+from auth_service.clients.directory import ClientDirectory
+from auth_service.consents.service import Consents
+from auth_service.passwords.hashing import PasswordHashing
+from auth_service.resources.registry import ResourceRegistry
+from auth_service.settings import AuthSettings, OAuthSettings
+from auth_service.tokens.audience import AudienceResolver
+from auth_service.tokens.credentials import CredentialCheck
+from auth_service.tokens.login_guard import LoginGuard
+from auth_service.web.pages import Pages
+from shared.db.pool import PostgresPool
+
+__all__ = ["FrontDoor"]
+
+
+@dataclass(frozen=True, slots=True)
+class FrontDoor:
+    authorization: AuthorizationService
+    login: BrowserLogin
+    pushed: PushedRequests
+    """``POST /oauth/par`` (an OAuth endpoint outside the browser router: ``app.py``)."""
+
+    @classmethod
+    def build(
+        cls,
+        settings: AuthSettings,
+        pool: PostgresPool,
+        audit: AuditTrail,
+        *,
+        clients: ClientDirectory,
+        audiences: AudienceResolver,
+        consents: Consents,
+        sessions: BrowserSessions,
+        hashing: PasswordHashing,
+        guard: LoginGuard,
+        on_login_failure: Callable[[str], None] | None,
+    ) -> FrontDoor:
+        authorization = AuthorizationService(
+            pool,
+            settings.login,
+            issuer=settings.tokens.issuer,
+            clients=clients,
+            audiences=audiences,
+            consents=consents,
+        )
+        credentials = CredentialCheck(pool, hashing, audit, guard, on_login_failure)
+        pushed = PushedRequests(pool, ClientAuthenticator(clients), audiences)
+        return cls(authorization, BrowserLogin(credentials, sessions, authorization, audit), pushed)
+
+    def pages(
+        self,
+        sessions: BrowserSessions,
+        cookie: SessionCookie,
+        pages: Pages,
+        actors: RequestActors,
+        registry: ResourceRegistry,
+        limits: OAuthSettings,
+    ) -> list[HTTPRouteHandler]:
+        """``/oauth/authorize``, ``/login`` and ``/consent``, for the browser router."""
+        return [
+            *authorization_handlers(self.authorization, sessions, cookie, pages, limits),
+            *login_pages(self.authorization, self.login, sessions, cookie, pages, actors),
+            *consent_pages(self.authorization, sessions, cookie, pages, actors, registry),
+        ]

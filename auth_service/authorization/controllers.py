@@ -1,0 +1,118 @@
+"""``GET|POST /oauth/authorize`` (RFC 6749 section 4.1.1, OpenID Connect Core 3.1.2.1) and
+``POST /oauth/par`` (RFC 9126).
+
+A hosted page route (``web/router.py``): no bearer token, HTML error pages, the security headers.
+POST is CSRF-exempt: apps send it cross-site by design, and it changes nothing the person owns
+(it only stores the request and decides where to go). The parameters are bounded as at the token
+endpoint (``AUTH_OAUTH_MAX_PARAMS``, ``AUTH_OAUTH_MAX_PARAM_CHARS``) before anything reads them.
+The PAR endpoint is an OAuth endpoint, not a page: its form is read like the token endpoint's and
+its errors are RFC 6749 JSON (``pushed.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import MultiDict
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import ResponseSpec
+
+from auth_service.authorization.answers import respond
+from auth_service.authorization.errors import UntrustedRequest
+from auth_service.authorization.parameters import Query
+from auth_service.authorization.pushed import PushedRequest, PushedRequests
+from auth_service.authorization.service import AuthorizationService
+from auth_service.browser_sessions.cookies import SessionCookie
+from auth_service.browser_sessions.service import BrowserSessions
+from auth_service.openapi_forms import form_operation
+from auth_service.settings import OAuthSettings
+from auth_service.tokens.controllers import OAuthErrorBody, form_reader
+from auth_service.tokens.error_answers import json_answer
+from auth_service.web.pages import Pages
+
+__all__ = ["authorization_handlers", "pushed_authorization_handler"]
+
+AnyRequest = Request[Any, Any, Any]
+_PAR_ROUTE: dict[str, Any] = {
+    "operation_id": "pushedAuthorizationRequest",
+    "summary": "Push an authorization request (RFC 9126); then send the browser to /oauth/authorize "
+    "with client_id and request_uri",
+    "tags": ["OAuth 2.0"],
+    "status_code": 201,
+    "responses": {
+        400: ResponseSpec(OAuthErrorBody, description="invalid_request, invalid_scope, invalid_target, ..."),
+        401: ResponseSpec(OAuthErrorBody, description="invalid_client, with a Basic challenge"),
+    },
+    "operation_class": form_operation(
+        {
+            "client_id": "The client (public clients authenticate with it alone)",
+            "client_secret": "client_secret_post authentication (or use HTTP Basic)",
+            "response_type": "code",
+            "redirect_uri": "A redirect URI registered for the client",
+            "code_challenge": "PKCE (RFC 7636): the S256 challenge",
+            "code_challenge_method": "S256",
+            "scope": "Space-separated scopes (openid profile email and resource scopes)",
+            "resource": "RFC 8707: a resource server's identifier the tokens are for (may repeat)",
+            "state": "Returned with the authorization response",
+            "response_mode": "query | form_post",
+            "nonce": "Returned in the ID token",
+            "prompt": "none | login | consent",
+            "max_age": "Seconds since the last login beyond which the person logs in again",
+            "login_hint": "The email to prefill",
+            "ui_locales": "en | pt-BR",
+            "acr_values": "Requested authentication context classes",
+        },
+        ["response_type", "redirect_uri", "code_challenge", "code_challenge_method"],
+    ),
+}
+
+
+def bounded_query(items: list[tuple[str, Any]], limits: OAuthSettings) -> Query:
+    """Every parameter with all its values; too many or too long is an error page."""
+    if len(items) > limits.oauth_max_params:
+        raise UntrustedRequest("The authorization request has too many parameters.")
+    query: dict[str, list[str]] = {}
+    for name, value in items:
+        if not isinstance(value, str) or len(value) > limits.oauth_max_param_chars:
+            raise UntrustedRequest("A parameter of the authorization request is too long.")
+        query.setdefault(name, []).append(value)
+    return query
+
+
+def authorization_handlers(
+    authorization: AuthorizationService,
+    sessions: BrowserSessions,
+    cookie: SessionCookie,
+    pages: Pages,
+    limits: OAuthSettings,
+) -> list[HTTPRouteHandler]:
+    async def answer(request: AnyRequest, items: list[tuple[str, Any]]) -> Response[Any]:
+        query = bounded_query(items, limits)
+        session = await sessions.current(cookie.read(request))
+        asked = None if "request_uri" in query else query.get("ui_locales")  # RFC 9126 section 4
+        locale = pages.locale(request, asked[0] if asked else None)
+        return respond(pages, request, await authorization.authorize(query, session), locale=locale)
+
+    @get("/oauth/authorize", name="authorize")
+    async def authorize(request: AnyRequest) -> Response[Any]:
+        params: MultiDict[str] = request.query_params
+        return await answer(request, list(params.multi_items()))
+
+    @post("/oauth/authorize", name="authorize_form", status_code=200, opt={"exclude_from_csrf": True})
+    async def authorize_form(request: AnyRequest) -> Response[Any]:
+        form = await request.form()
+        return await answer(request, list(form.multi_items()))
+
+    return [authorize, authorize_form]
+
+
+def pushed_authorization_handler(pushed: PushedRequests, limits: OAuthSettings) -> HTTPRouteHandler:
+    read_form = form_reader(limits)
+
+    @post("/oauth/par", **_PAR_ROUTE)
+    async def pushed_authorization(request: AnyRequest) -> Response[PushedRequest]:
+        form = await read_form(request)
+        return json_answer(await pushed.push(form, request.headers.get("authorization")), 201)
+
+    return pushed_authorization

@@ -1,0 +1,141 @@
+"""``GET|POST /login``: the hosted login form, for an authorization request or a ``/device`` page.
+
+``GET /login?request=<id>`` names the app that asks ("to continue to ...") and prefills
+``login_hint``; ``GET /login?return_to=/device...`` serves the device page (any other
+``return_to`` is refused: no open redirect). The POST needs the CSRF token; wrong credentials
+re-render the form with one generic error (400) whatever went wrong, a throttled attempt is the
+429 page with ``Retry-After`` (``web/router.py``), a success sets the new session's cookie and
+goes on (303).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import Body, FromQuery, QueryParameter
+
+from auth_service.actors import RequestActors
+from auth_service.audit.service import Actor
+from auth_service.authorization.answers import respond
+from auth_service.authorization.errors import RequestExpired
+from auth_service.authorization.login import BrowserLogin, safe_return_to
+from auth_service.authorization.service import AuthorizationService
+from auth_service.browser_sessions.cookies import SessionCookie
+from auth_service.browser_sessions.service import BrowserSessions
+from auth_service.tokens.credentials import BadCredentials
+from auth_service.web.pages import Pages
+
+__all__ = ["LoginForm", "login_pages"]
+
+AnyRequest = Request[Any, Any, Any]
+MAX_EMAIL_ECHO = 320
+
+
+class LoginForm(msgspec.Struct, frozen=True):
+    email: str = ""
+    password: str = ""
+    request: str = ""
+    return_to: str = ""
+
+
+class _LoginPages:
+    __slots__ = ("_actors", "_authorization", "_cookie", "_login", "_pages", "_sessions")
+
+    def __init__(
+        self,
+        authorization: AuthorizationService,
+        login: BrowserLogin,
+        sessions: BrowserSessions,
+        cookie: SessionCookie,
+        pages: Pages,
+        actors: RequestActors,
+    ) -> None:
+        self._authorization = authorization
+        self._login = login
+        self._sessions = sessions
+        self._cookie = cookie
+        self._pages = pages
+        self._actors = actors
+
+    async def form(
+        self,
+        request: AnyRequest,
+        request_id: str | None,
+        return_to: str | None,
+        *,
+        email: str | None,
+        failed: bool,
+    ) -> Response[Any]:
+        context: dict[str, Any] = {"request_id": None, "return_to": None, "client_name": None}
+        ui_locales, targets, query = None, [], {}
+        if request_id:
+            pending = await self._authorization.pending(request_id)
+            parameters = pending.request.parameters
+            context.update(request_id=str(pending.request.id), client_name=pending.client.client_name)
+            email = parameters.login_hint if email is None else email
+            ui_locales, targets = parameters.ui_locales, [parameters.reply.redirect_uri]
+            query = {"request": str(pending.request.id)}
+        elif safe_return_to(return_to):
+            context["return_to"] = return_to
+            query = {"return_to": return_to or ""}
+        else:
+            raise RequestExpired
+        context.update(email=(email or "")[:MAX_EMAIL_ECHO], failed=failed)
+        return self._pages.page(
+            request,
+            "login.html",
+            context,
+            locale=self._pages.locale(request, ui_locales),
+            status_code=400 if failed else 200,
+            form_targets=targets,
+            query=query,
+        )
+
+    async def submit(self, request: AnyRequest, data: LoginForm) -> Response[Any]:
+        request_id, return_to = data.request or None, data.return_to or None
+        current = await self._sessions.current(self._cookie.read(request))
+        try:
+            answer, secret = await self._login.login(
+                data.email,
+                data.password,
+                request_id=request_id,
+                return_to=return_to,
+                current=current,
+                actor=Actor(id=None, source_ip=self._actors.client_ip(request)),
+                user_agent=request.headers.get("user-agent"),
+            )
+        except BadCredentials:
+            return await self.form(request, request_id, return_to, email=data.email, failed=True)
+        locale = self._pages.locale(request)
+        return respond(self._pages, request, answer, locale=locale, cookies=[self._cookie.set(secret)])
+
+
+def login_pages(
+    authorization: AuthorizationService,
+    login: BrowserLogin,
+    sessions: BrowserSessions,
+    cookie: SessionCookie,
+    pages: Pages,
+    actors: RequestActors,
+) -> list[HTTPRouteHandler]:
+    handlers = _LoginPages(authorization, login, sessions, cookie, pages, actors)
+
+    @get("/login", name="login")
+    async def login_page(
+        request: AnyRequest,
+        request_id: Annotated[str | None, QueryParameter(name="request")] = None,
+        return_to: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        return await handlers.form(request, request_id, return_to, email=None, failed=False)
+
+    @post("/login", name="login_submit", status_code=200)
+    async def login_submit(
+        request: AnyRequest, data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ) -> Response[Any]:
+        return await handlers.submit(request, data)
+
+    return [login_page, login_submit]

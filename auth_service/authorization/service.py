@@ -1,0 +1,254 @@
+"""The authorization endpoint's decision: log in, consent, or answer the client with a code.
+
+``authorize`` validates a request once (``parameters.py``) and stores it; from then on only its
+id travels (``/login?request=``, ``/consent?request=``) and every step calls ``decide`` again,
+which reads what was stored. A pushed request (RFC 9126, ``pushed.py``) was validated and stored
+by ``POST /oauth/par``: ``authorize`` with its ``request_uri`` turns it into such a request, once.
+A login is needed without a live session, for ``prompt=login``, and past ``max_age``
+(``max_age=0`` always), unless this very request's login made the session. Consent is needed
+for a third-party client whose remembered consent does not cover the grant, or for
+``prompt=consent``. ``prompt=none`` turns either need into ``login_required`` or
+``consent_required`` at the client. The grant: the identity scopes asked plus the resource scopes
+asked that both the client and the person hold (no ``scope``: the client's and the person's in
+common). An answered request is deleted with its code written, in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from uuid import UUID
+
+import msgspec
+
+from auth_service.audit.service import Actor
+from auth_service.authorization.errors import AuthorizationError, RequestExpired, UntrustedRequest
+from auth_service.authorization.parameters import (
+    AuthorizationParameters,
+    Query,
+    Reply,
+    trusted_reply,
+    validate,
+)
+from auth_service.authorization.pushed import pushed_id
+from auth_service.authorization.repository import AuthorizationRequestRepository, StoredRequest
+from auth_service.browser_sessions.service import BrowserSession
+from auth_service.clients.directory import ClientDirectory
+from auth_service.clients.repository import ClientRecord
+from auth_service.consents.service import Consents
+from auth_service.oidc.scopes import split_identity
+from auth_service.random_secrets import digest, new_secret
+from auth_service.settings import LoginSettings
+from auth_service.tokens.audience import AudienceResolver
+from auth_service.tokens.codes import CodeRepository, NewCode
+from auth_service.users.repository import UserRecord, UserRepository
+from shared.db.pool import PostgresPool
+
+__all__ = ["Answer", "AuthorizationService", "Pending", "ToClient", "ToPage"]
+
+
+class ToPage(msgspec.Struct, frozen=True):
+    """303 to one of our pages (a path of this origin)."""
+
+    path: str
+
+
+class ToClient(msgspec.Struct, frozen=True):
+    """The authorization response at the client's redirect URI: a code or an error, ``iss`` and
+    ``state`` included (RFC 9207)."""
+
+    reply: Reply
+    params: dict[str, str]
+
+
+Answer = ToPage | ToClient
+
+
+class Pending(msgspec.Struct, frozen=True):
+    """A stored request with its client, for the login and consent pages to show."""
+
+    request: StoredRequest
+    client: ClientRecord
+
+
+class AuthorizationService:
+    __slots__ = (
+        "_audiences",
+        "_clients",
+        "_codes",
+        "_consents",
+        "_issuer",
+        "_pool",
+        "_repo",
+        "_settings",
+        "_users",
+    )
+
+    def __init__(
+        self,
+        pool: PostgresPool,
+        settings: LoginSettings,
+        *,
+        issuer: str,
+        clients: ClientDirectory,
+        audiences: AudienceResolver,
+        consents: Consents,
+    ) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._issuer = issuer
+        self._clients = clients
+        self._audiences = audiences
+        self._consents = consents
+        self._repo = AuthorizationRequestRepository()
+        self._codes = CodeRepository()
+        self._users = UserRepository()
+
+    async def authorize(self, query: Query, session: BrowserSession | None) -> Answer:
+        """``UntrustedRequest`` (an error page) or where the browser goes next."""
+        if "request_uri" in query:
+            return await self._use_pushed(query, session)
+        ids = query.get("client_id") or ()
+        client = await self._clients.get(ids[0]) if len(ids) == 1 else None
+        reply = trusted_reply(query, client)
+        assert client is not None  # trusted_reply refuses a request without one
+        try:
+            parameters = validate(query, client, reply, self._audiences)
+        except AuthorizationError as exc:
+            return self._error(reply, exc.error, exc.description)
+        async with self._pool.acquire() as conn:
+            request_id = await self._repo.create(conn, parameters, self._settings.authorization_request_ttl)
+        return await self._decide(Pending(StoredRequest(request_id, parameters, None), client), session)
+
+    async def _use_pushed(self, query: Query, session: BrowserSession | None) -> Answer:
+        """RFC 9126 section 4: ``client_id`` and ``request_uri`` alone (every other parameter is
+        ignored); the pushed request of that very client, used once. Anything else is an error
+        page: without the pushed request, no redirect URI can be trusted."""
+        ids, uris = query.get("client_id") or (), query.get("request_uri") or ()
+        request_id = pushed_id(uris[0]) if len(uris) == 1 else None
+        if len(ids) != 1 or request_id is None:
+            raise UntrustedRequest
+        async with self._pool.acquire() as conn:
+            ttl = self._settings.authorization_request_ttl
+            stored = await self._repo.use_pushed(conn, request_id, ids[0], ttl)
+        client = await self._clients.get(ids[0]) if stored else None
+        if stored is None or client is None:
+            raise RequestExpired
+        return await self._decide(Pending(stored, client), session)
+
+    async def pending(self, request_id: str) -> Pending:
+        """The stored request and its client, or ``RequestExpired``."""
+        try:
+            key = UUID(request_id)
+        except ValueError:
+            raise RequestExpired from None
+        async with self._pool.acquire() as conn:
+            stored = await self._repo.get(conn, key)
+        client = await self._clients.get(stored.parameters.client_id) if stored else None
+        if stored is None or stored.parameters.pushed or client is None:
+            raise RequestExpired
+        return Pending(stored, client)
+
+    async def logged_in(self, request_id: str, session: BrowserSession) -> Answer:
+        """A login for this request just started ``session``: it satisfies prompt=login and max_age."""
+        pending = await self.pending(request_id)
+        async with self._pool.acquire() as conn:
+            await self._repo.logged_in(conn, pending.request.id, session.id)
+        stored = msgspec.structs.replace(pending.request, logged_in_session=session.id)
+        return await self._decide(Pending(stored, pending.client), session)
+
+    async def decide(self, request_id: str, session: BrowserSession | None) -> Answer:
+        return await self._decide(await self.pending(request_id), session)
+
+    async def consent_scopes(self, pending: Pending, session: BrowserSession | None) -> list[str] | None:
+        """What the consent page asks for; ``None`` when a login is needed first."""
+        user = await self._user(session) if not self.needs_login(pending.request, session) else None
+        return None if user is None else self._grant(pending.request.parameters, pending.client, user)
+
+    async def consent(
+        self, request_id: str, session: BrowserSession | None, *, allow: bool, actor: Actor
+    ) -> Answer:
+        """The consent page's answer: deny is ``access_denied`` at the client; allow remembers
+        the grant and issues the code."""
+        pending = await self.pending(request_id)
+        grant = await self.consent_scopes(pending, session)
+        if grant is None or session is None:
+            return ToPage(f"/login?request={pending.request.id}")
+        if not allow:
+            return await self._refuse(pending.request, "access_denied", "The person did not allow access.")
+        await self._consents.remember(session.user_id, pending.client.client_id, grant, actor)
+        return await self._issue(pending, session, grant)
+
+    def needs_login(self, stored: StoredRequest, session: BrowserSession | None) -> bool:
+        if session is None:
+            return True
+        if stored.logged_in_session == session.id:
+            return False
+        max_age = stored.parameters.max_age
+        too_old = max_age is not None and time.time() - session.auth_time >= max_age
+        return "login" in stored.parameters.prompt or too_old
+
+    async def _decide(self, pending: Pending, session: BrowserSession | None) -> Answer:
+        stored, client = pending.request, pending.client
+        prompt = stored.parameters.prompt
+        user = await self._user(session) if not self.needs_login(stored, session) else None
+        if user is None or session is None:
+            if "none" in prompt:
+                return await self._refuse(stored, "login_required", "The person is not logged in.")
+            return ToPage(f"/login?request={stored.id}")
+        grant = self._grant(stored.parameters, client, user)
+        if not client.first_party and (
+            "consent" in prompt or not await self._consents.covers(user.id, client.client_id, grant)
+        ):
+            if "none" in prompt:
+                return await self._refuse(stored, "consent_required", "The person has not allowed this app.")
+            return ToPage(f"/consent?request={stored.id}")
+        return await self._issue(pending, session, grant)
+
+    async def _user(self, session: BrowserSession | None) -> UserRecord | None:
+        if session is None:
+            return None
+        async with self._pool.acquire() as conn:
+            user = await self._users.by_id(conn, session.user_id)
+        return user if user is not None and user.active else None
+
+    @staticmethod
+    def _grant(parameters: AuthorizationParameters, client: ClientRecord, user: UserRecord) -> list[str]:
+        allowed = set(client.scopes).intersection(user.scopes)
+        if parameters.scope is None:
+            return sorted(allowed)
+        identity, resource = split_identity(parameters.scope)
+        return sorted([*identity, *(s for s in resource if s in allowed)])
+
+    async def _issue(self, pending: Pending, session: BrowserSession, grant: list[str]) -> Answer:
+        parameters = pending.request.parameters
+        code = new_secret()
+        new = NewCode(
+            client_id=pending.client.client_id,
+            user_id=session.user_id,
+            browser_session_id=session.id,
+            redirect_uri=parameters.reply.redirect_uri,
+            scopes=grant,
+            resources=parameters.resources,
+            code_challenge=parameters.code_challenge,
+            nonce=parameters.nonce,
+            auth_time=session.auth_time,
+            amr=session.amr,
+            acr=session.acr,
+        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await self._repo.take(conn, pending.request.id):
+                raise RequestExpired
+            await self._codes.create(conn, digest(code), new, self._settings.authorization_code_ttl)
+        return self._answer(parameters.reply, {"code": code})
+
+    async def _refuse(self, stored: StoredRequest, error: str, description: str) -> Answer:
+        async with self._pool.acquire() as conn:
+            await self._repo.take(conn, stored.id)
+        return self._error(stored.parameters.reply, error, description)
+
+    def _error(self, reply: Reply, error: str, description: str) -> ToClient:
+        return self._answer(reply, {"error": error, "error_description": description})
+
+    def _answer(self, reply: Reply, params: dict[str, str]) -> ToClient:
+        state = {"state": reply.state} if reply.state is not None else {}
+        return ToClient(reply, {**params, **state, "iss": self._issuer})

@@ -1,0 +1,1 @@
+"""Browser (single sign-on) sessions: the cookie, its server-side state, and ending it."""

@@ -1,0 +1,1 @@
+"""What a person allowed a (third-party) app: remembered per user and client, revocable."""

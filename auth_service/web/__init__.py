@@ -1,0 +1,1 @@
+"""The hosted pages' foundation: language, messages, templates, security headers, CSRF, static files."""

@@ -1,0 +1,161 @@
+"""SSO round trips per server core: our auth service against node-oidc-provider, in one run.
+
+A round trip is what an app costs the provider each time a person who is already logged in opens
+it: ``/oauth/authorize`` with the live session cookie -> code (303) -> token exchange with PKCE
+(access token + id_token). ``../shared/bench-peers/sso_flow.py`` drives both providers the same way
+(each worker logs in once through the provider's own form, then repeats the round trip) and is run
+here, not copied; it prints round trips/s, per server core, p50/p99 and errors. Goal: ours >= 1.0x
+node-oidc-provider per core with the same algorithm, RS256 and EdDSA, and a p99 no worse.
+
+Run: .venv/bin/python -m bench.auth_sso   [BENCH_SECONDS=8 BENCH_CONCURRENCY=8 BENCH_ROUNDS=2]
+Uses BENCH_DATABASE_URL / BENCH_REDIS_URL (server URLs) when set, else embedded servers. The peer
+needs node and ``oidc-provider`` in ``PEERS_NODE_DIR`` (``../shared/bench-peers/setup.sh``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.auth_oidc_peer import RP_CLIENT_ID, RP_REDIRECT_URI, OidcPeer, peer_available
+from bench.auth_tokens import EMAIL, PASSWORD, Server, data_stores
+
+SSO_FLOW = Path(__file__).resolve().parents[2] / "shared" / "bench-peers" / "sso_flow.py"
+SECONDS = os.environ.get("BENCH_SECONDS", "8")
+CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "8")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+ALGORITHMS = ("RS256", "EdDSA")
+_FIGURES = re.compile(r"per server core\s+([\d.]+)/s.*p99\s+([\d.na]+) ms.*errors (\d+)")
+
+
+@dataclass
+class Target:
+    """A provider sso_flow.py can drive: its discovery, the origin to call, its process."""
+
+    label: str
+    discovery: str
+    base_url: str
+    pid: int
+    username: str = "bench-user"
+    password: str = "bench-password"  # node-oidc-provider's development login takes any
+
+
+def register_app(server: Server) -> None:
+    """The peer's client on our service: a public, first-party app (no consent page), PKCE."""
+    admin = server.login()
+    created = httpx.post(
+        f"{server.process.url}/api/1/admin/clients/",
+        json={
+            "client_id": RP_CLIENT_ID,
+            "client_name": "SSO benchmark app",
+            "grant_types": ["authorization_code"],
+            "token_endpoint_auth_method": "none",
+            "redirect_uris": [RP_REDIRECT_URI],
+            "scope": "customers:read",
+            "first_party": True,
+        },
+        headers={"Authorization": f"Bearer {admin['access_token']}"},
+        timeout=30,
+    )
+    created.raise_for_status()
+
+
+def ours(server: Server) -> Target:
+    register_app(server)
+    url = server.process.url
+    assert server.process.process is not None
+    return Target(
+        "ours", f"{url}/.well-known/openid-configuration", url, server.process.process.pid, EMAIL, PASSWORD
+    )
+
+
+def sso_flow(target: Target) -> str:
+    """sso_flow.py's one line for ``target`` (the load runs in its own process)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SSO_FLOW),
+            *("--discovery", target.discovery, "--base-url", target.base_url),
+            *("--client-id", RP_CLIENT_ID, "--redirect-uri", RP_REDIRECT_URI),
+            *("--username", target.username, "--password", target.password),
+            *("--server-pid", str(target.pid), "--seconds", SECONDS, "--concurrency", CONCURRENCY),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        return f"failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}"
+    return done.stdout.strip()
+
+
+def summary(results: dict[tuple[str, str], list[str]]) -> None:
+    print("== per server core (best round), p99 (worst round)")
+    for alg in ALGORITHMS:
+        best: dict[str, tuple[float, float]] = {}
+        for label in ("ours", "node-oidc-provider"):
+            figures = [m.groups() for line in results.get((alg, label), []) if (m := _FIGURES.search(line))]
+            if figures:
+                best[label] = (max(float(f[0]) for f in figures), max(float(f[1]) for f in figures))
+        if len(best) == 2:
+            (mine, my_p99), (peer, peer_p99) = best["ours"], best["node-oidc-provider"]
+            print(
+                f"{alg:<6} ours {mine:7.1f}/s  peer {peer:7.1f}/s  ratio {mine / peer:4.2f}x (goal >= 1.0)  "
+                f"p99 ours {my_p99:6.1f} ms  peer {peer_p99:6.1f} ms"
+            )
+        else:
+            print(f"{alg:<6} not compared: {', '.join(best) or 'nothing'} measured")
+
+
+def main() -> None:
+    if not SSO_FLOW.exists():
+        sys.exit(f"{SSO_FLOW} is missing: it drives both providers")
+    print(
+        f"== SSO round trips: {os.cpu_count()} cpu, {SECONDS} s per run, "
+        f"{CONCURRENCY} workers, {ROUNDS} rounds"
+    )
+    results: dict[tuple[str, str], list[str]] = {}
+    with data_stores() as (database, redis), tempfile.TemporaryDirectory(prefix="bench-sso-") as work:
+        servers = {alg: Server(database, redis, alg, Path(work)) for alg in ALGORITHMS}
+        peers = (
+            {alg: OidcPeer(alg, Path(work), code_flow=True) for alg in ALGORITHMS} if peer_available() else {}
+        )
+        if not peers:
+            print("-- node-oidc-provider peer not installed (../shared/bench-peers/setup.sh); ours alone")
+        try:
+            targets = [(alg, ours(server)) for alg, server in servers.items()]
+            targets += [
+                (
+                    alg,
+                    Target(
+                        "node-oidc-provider",
+                        f"{p.url}/.well-known/openid-configuration",
+                        p.url,
+                        p.process.pid,
+                    ),
+                )
+                for alg, p in peers.items()
+            ]
+            for round_ in range(1, ROUNDS + 1):
+                for alg, target in targets:  # interleaved: drift on a shared box hits both
+                    line = sso_flow(target)
+                    results.setdefault((alg, target.label), []).append(line)
+                    print(f"round {round_} {alg:<6} {target.label:<19} {line}")
+        finally:
+            for peer in peers.values():
+                peer.stop()
+            for server in servers.values():
+                server.stop()
+    summary(results)
+
+
+if __name__ == "__main__":
+    main()
