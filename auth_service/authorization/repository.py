@@ -40,7 +40,8 @@ FROM pushed RETURNING id, parameters::text AS parameters
 
 
 class StoredRequest(msgspec.Struct, frozen=True):
-    id: UUID
+    id: UUID | None
+    """``None`` until stored: a request answered at once (single sign-on) is never written."""
     parameters: AuthorizationParameters
     logged_in_session: UUID | None
     """The browser session a login for this very request started (``prompt=login``, ``max_age``)."""

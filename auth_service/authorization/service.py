@@ -115,9 +115,7 @@ class AuthorizationService:
             parameters = validate(query, client, reply, self._audiences)
         except AuthorizationError as exc:
             return self._error(reply, exc.error, exc.description)
-        async with self._pool.acquire() as conn:
-            request_id = await self._repo.create(conn, parameters, self._settings.authorization_request_ttl)
-        return await self._decide(Pending(StoredRequest(request_id, parameters, None), client), session)
+        return await self._decide(Pending(StoredRequest(None, parameters, None), client), session)
 
     async def _use_pushed(self, query: Query, session: BrowserSession | None) -> Answer:
         """RFC 9126 section 4: ``client_id`` and ``request_uri`` alone (every other parameter is
@@ -151,8 +149,9 @@ class AuthorizationService:
     async def logged_in(self, request_id: str, session: BrowserSession) -> Answer:
         """A login for this request just started ``session``: it satisfies prompt=login and max_age."""
         pending = await self.pending(request_id)
+        stored_id = await self._stored_id(pending.request)  # read from the table: stored already
         async with self._pool.acquire() as conn:
-            await self._repo.logged_in(conn, pending.request.id, session.id)
+            await self._repo.logged_in(conn, stored_id, session.id)
         stored = msgspec.structs.replace(pending.request, logged_in_session=session.id)
         return await self._decide(Pending(stored, pending.client), session)
 
@@ -194,15 +193,22 @@ class AuthorizationService:
         if user is None or session is None:
             if "none" in prompt:
                 return await self._refuse(stored, "login_required", "The person is not logged in.")
-            return ToPage(f"/login?request={stored.id}")
+            return ToPage(f"/login?request={await self._stored_id(stored)}")
         grant = self._grant(stored.parameters, client, user)
         if not client.first_party and (
             "consent" in prompt or not await self._consents.covers(user.id, client.client_id, grant)
         ):
             if "none" in prompt:
                 return await self._refuse(stored, "consent_required", "The person has not allowed this app.")
-            return ToPage(f"/consent?request={stored.id}")
+            return ToPage(f"/consent?request={await self._stored_id(stored)}")
         return await self._issue(pending, session, grant)
+
+    async def _stored_id(self, stored: StoredRequest) -> UUID:
+        """The request's id, storing it first if a page must carry it (the only time it is written)."""
+        if stored.id is not None:
+            return stored.id
+        async with self._pool.acquire() as conn:
+            return await self._repo.create(conn, stored.parameters, self._settings.authorization_request_ttl)
 
     async def _user(self, session: BrowserSession | None) -> UserRecord | None:
         if session is None:
@@ -235,15 +241,21 @@ class AuthorizationService:
             amr=session.amr,
             acr=session.acr,
         )
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await self._repo.take(conn, pending.request.id):
-                raise RequestExpired
-            await self._codes.create(conn, digest(code), new, self._settings.authorization_code_ttl)
+        request_id, ttl = pending.request.id, self._settings.authorization_code_ttl
+        async with self._pool.acquire() as conn:
+            if request_id is None:  # answered at once: nothing stored to take back
+                await self._codes.create(conn, digest(code), new, ttl)
+            else:
+                async with conn.transaction():
+                    if not await self._repo.take(conn, request_id):
+                        raise RequestExpired
+                    await self._codes.create(conn, digest(code), new, ttl)
         return self._answer(parameters.reply, {"code": code})
 
     async def _refuse(self, stored: StoredRequest, error: str, description: str) -> Answer:
-        async with self._pool.acquire() as conn:
-            await self._repo.take(conn, stored.id)
+        if stored.id is not None:
+            async with self._pool.acquire() as conn:
+                await self._repo.take(conn, stored.id)
         return self._error(stored.parameters.reply, error, description)
 
     def _error(self, reply: Reply, error: str, description: str) -> ToClient:
