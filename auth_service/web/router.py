@@ -80,9 +80,13 @@ def _error_answer(pages: Pages) -> Any:
     return answer
 
 
-def _with_page_headers(response: Response[Any]) -> Response[Any]:
-    """Redirects and any answer not made by ``Pages`` get the same headers (a page's own win)."""
-    for name, value in page_headers(content_security_policy(), None).items():
+_DEFAULT_PAGE_HEADERS = page_headers(content_security_policy(), None)
+
+
+async def _with_page_headers(response: Response[Any]) -> Response[Any]:
+    """Redirects and any answer not made by ``Pages`` get the same headers (a page's own win).
+    A coroutine: Litestar runs a plain function hook in a worker thread, a hop per request."""
+    for name, value in _DEFAULT_PAGE_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
 
