@@ -25,7 +25,7 @@ from auth_service.tokens.code_grant import AuthorizationCodeGrant
 from auth_service.tokens.device_grant import DeviceCodeGrant
 from auth_service.tokens.grants import Grant, TokenService
 from auth_service.tokens.introspection import TokenIntrospection
-from auth_service.tokens.login_tokens import IdTokens, LoginTokens
+from auth_service.tokens.login_tokens import LoginTokens
 from auth_service.tokens.presented import PresentedTokens
 from auth_service.tokens.revocation import TokenRevocation
 from auth_service.tokens.sessions import SessionService
@@ -43,7 +43,7 @@ class OAuthServices:
     introspection: TokenIntrospection
 
 
-def _id_tokens(signing_keys: SigningKeys, settings: TokenSettings, oidc: OidcSettings) -> IdTokens:
+def _id_tokens(signing_keys: SigningKeys, settings: TokenSettings, oidc: OidcSettings) -> IdTokenIssuer:
     return IdTokenIssuer(signing_keys.keyring, issuer=settings.issuer, ttl=oidc.id_token_ttl)
 
 

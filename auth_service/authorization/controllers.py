@@ -27,7 +27,7 @@ from auth_service.browser_sessions.cookies import SessionCookie
 from auth_service.browser_sessions.service import BrowserSessions
 from auth_service.openapi_forms import form_operation
 from auth_service.settings import OAuthSettings
-from auth_service.tokens.controllers import OAuthErrorBody, form_reader
+from auth_service.tokens.controllers import CLIENT_FIELDS, OAUTH_ERRORS, OAuthErrorBody, form_reader
 from auth_service.tokens.error_answers import json_answer
 from auth_service.web.pages import Pages
 
@@ -42,12 +42,11 @@ _PAR_ROUTE: dict[str, Any] = {
     "status_code": 201,
     "responses": {
         400: ResponseSpec(OAuthErrorBody, description="invalid_request, invalid_scope, invalid_target, ..."),
-        401: ResponseSpec(OAuthErrorBody, description="invalid_client, with a Basic challenge"),
+        401: OAUTH_ERRORS[401],
     },
     "operation_class": form_operation(
         {
-            "client_id": "The client (public clients authenticate with it alone)",
-            "client_secret": "client_secret_post authentication (or use HTTP Basic)",
+            **CLIENT_FIELDS,
             "response_type": "code",
             "redirect_uri": "A redirect URI registered for the client",
             "code_challenge": "PKCE (RFC 7636): the S256 challenge",

@@ -149,9 +149,9 @@ class AuthorizationService:
     async def logged_in(self, request_id: str, session: BrowserSession) -> Answer:
         """A login for this request just started ``session``: it satisfies prompt=login and max_age."""
         pending = await self.pending(request_id)
-        stored_id = await self._stored_id(pending.request)  # read from the table: stored already
+        assert pending.request.id is not None  # read from the table
         async with self._pool.acquire() as conn:
-            await self._repo.logged_in(conn, stored_id, session.id)
+            await self._repo.logged_in(conn, pending.request.id, session.id)
         stored = msgspec.structs.replace(pending.request, logged_in_session=session.id)
         return await self._decide(Pending(stored, pending.client), session)
 

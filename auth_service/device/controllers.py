@@ -16,7 +16,7 @@ from auth_service.device.schemas import DeviceAuthorizationResponse
 from auth_service.device.service import DeviceAuthorizations
 from auth_service.openapi_forms import form_operation
 from auth_service.settings import OAuthSettings
-from auth_service.tokens.controllers import OAuthErrorBody, form_reader
+from auth_service.tokens.controllers import CLIENT_FIELDS, OAUTH_ERRORS, OAuthErrorBody, form_reader
 from auth_service.tokens.error_answers import json_answer
 
 __all__ = ["device_authorization_handler"]
@@ -28,12 +28,11 @@ _ROUTE: dict[str, Any] = {
     "status_code": 200,
     "responses": {
         400: ResponseSpec(OAuthErrorBody, description="invalid_request, invalid_scope, invalid_target, ..."),
-        401: ResponseSpec(OAuthErrorBody, description="invalid_client, with a Basic challenge"),
+        401: OAUTH_ERRORS[401],
     },
     "operation_class": form_operation(
         {
-            "client_id": "The client (public clients authenticate with it alone)",
-            "client_secret": "client_secret_post authentication (or use HTTP Basic)",
+            **CLIENT_FIELDS,
             "scope": "Space-separated scopes (openid profile email and resource scopes)",
             "resource": "RFC 8707: a resource server's identifier the tokens are for (may repeat)",
         },

@@ -27,7 +27,7 @@ from auth_service.tokens.grants import TokenResponse, TokenService
 from auth_service.tokens.introspection import TokenIntrospection
 from auth_service.tokens.revocation import TokenRevocation
 
-__all__ = ["oauth_handlers"]
+__all__ = ["CLIENT_FIELDS", "OAUTH_ERRORS", "OAuthErrorBody", "form_reader", "oauth_handlers"]
 
 FormReader = Callable[[Request[Any, Any, Any]], Awaitable[dict[str, str]]]
 
@@ -41,7 +41,7 @@ class IntrospectionBody(msgspec.Struct):
     active: bool
 
 
-_ERRORS = {
+OAUTH_ERRORS = {
     400: ResponseSpec(OAuthErrorBody, description="RFC 6749 error (invalid_request, invalid_grant, ...)"),
     401: ResponseSpec(OAuthErrorBody, description="invalid_client, with a Basic challenge"),
 }
@@ -52,7 +52,7 @@ _THROTTLED = {
     ),
     503: ResponseSpec(OAuthErrorBody, description="temporarily_unavailable, with Retry-After"),
 }
-_CLIENT_FIELDS = {
+CLIENT_FIELDS = {
     "client_id": "The client (required for public clients; confidential ones may use Basic instead)",
     "client_secret": "client_secret_post authentication (or use HTTP Basic)",
 }
@@ -61,7 +61,7 @@ _TOKEN_ROUTE: dict[str, Any] = {
     "summary": "Issue tokens (RFC 6749): authorization_code, refresh_token, client_credentials, device_code",
     "description": "The password grant is legacy (RFC 9700 section 2.4): refused unless enabled and "
     "registered on the client.",
-    "responses": {**_ERRORS, **_THROTTLED},
+    "responses": {**OAUTH_ERRORS, **_THROTTLED},
     "operation_class": form_operation(
         {
             "grant_type": "authorization_code | refresh_token | client_credentials | "
@@ -75,7 +75,7 @@ _TOKEN_ROUTE: dict[str, Any] = {
             "refresh_token": "refresh_token grant",
             "scope": "Space-separated scopes, at most those allowed",
             "resource": "RFC 8707: a resource server's identifier the token is for (may repeat)",
-            **_CLIENT_FIELDS,
+            **CLIENT_FIELDS,
         },
         ["grant_type"],
     ),
@@ -83,21 +83,21 @@ _TOKEN_ROUTE: dict[str, Any] = {
 _REVOKE_ROUTE: dict[str, Any] = {
     "operation_id": "revoke",
     "summary": "Revoke an access or refresh token (RFC 7009)",
-    "responses": _ERRORS,
+    "responses": OAUTH_ERRORS,
     "operation_class": form_operation(
-        {"token": "The token to revoke", "token_type_hint": "access_token | refresh_token", **_CLIENT_FIELDS},
+        {"token": "The token to revoke", "token_type_hint": "access_token | refresh_token", **CLIENT_FIELDS},
         ["token"],
     ),
 }
 _INTROSPECT_ROUTE: dict[str, Any] = {
     "operation_id": "introspect",
     "summary": "Introspect a token (RFC 7662); confidential clients only",
-    "responses": {**_ERRORS, **_THROTTLED},
+    "responses": {**OAUTH_ERRORS, **_THROTTLED},
     "operation_class": form_operation(
         {
             "token": "The token to introspect",
             "token_type_hint": "access_token | refresh_token",
-            **_CLIENT_FIELDS,
+            **CLIENT_FIELDS,
         },
         ["token"],
     ),

@@ -14,14 +14,13 @@ its own tokens.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
-from typing import Protocol
 from uuid import UUID
 
 import msgspec
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.repository import ClientRecord
+from auth_service.oidc.id_tokens import IdTokenIssuer
 from auth_service.oidc.scopes import OPENID, split_identity
 from auth_service.random_secrets import digest, new_secret
 from auth_service.settings import TokenSettings
@@ -34,7 +33,7 @@ from auth_service.tokens.scopes import grant_scopes
 from auth_service.users.repository import UserRecord, UserRepository
 from shared.db.pool import Connection
 
-__all__ = ["IdTokens", "IssuedLogin", "LoginGrant", "LoginTokens", "person_grant"]
+__all__ = ["IssuedLogin", "LoginGrant", "LoginTokens", "person_grant"]
 
 
 def person_grant(requested: list[str] | None, *allowed: list[str] | set[str]) -> list[str]:
@@ -45,24 +44,6 @@ def person_grant(requested: list[str] | None, *allowed: list[str] | set[str]) ->
         return grant_scopes(None, *allowed)
     identity, resource = split_identity(requested)
     return sorted([*identity, *grant_scopes(resource, *allowed)])
-
-
-class IdTokens(Protocol):
-    """The seam to the ID token issuer (``auth_service/oidc/id_tokens.py``)."""
-
-    def issue(
-        self,
-        *,
-        user: UserRecord,
-        client_id: str,
-        scopes: Collection[str],
-        auth_time: int,
-        amr: list[str],
-        acr: str,
-        sid: str | None,
-        nonce: str | None,
-        access_token: str | None,
-    ) -> str: ...
 
 
 class LoginGrant(msgspec.Struct, frozen=True):
@@ -94,7 +75,7 @@ class LoginTokens:
         issuer: AccessTokenIssuer,
         audiences: AudienceResolver,
         audit: AuditTrail,
-        id_tokens: IdTokens,
+        id_tokens: IdTokenIssuer,
     ) -> None:
         self._settings = settings
         self._issuer = issuer
