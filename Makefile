@@ -51,6 +51,8 @@ lock: $(STAMP)
 		--python-version 3.11 --no-emit-index-url -o requirements/dev.txt --quiet
 	$(VENV)/bin/uv pip compile pyproject.toml --extra otel --generate-hashes --universal --python-version 3.11 \
 		--no-emit-index-url -o requirements/otel.txt --quiet
+	$(VENV)/bin/uv pip compile pyproject.toml --extra serverless --generate-hashes --universal \
+		--python-version 3.11 --no-emit-index-url -o requirements/serverless.txt --quiet
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

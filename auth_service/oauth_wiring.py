@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from auth_service.audit.service import AuditTrail
+from auth_service.browser_settings import OidcSettings
 from auth_service.clients.directory import ClientDirectory
 from auth_service.device.schemas import DEVICE_CODE_GRANT
 from auth_service.keys.sealing import KeyEncryptionKey
@@ -17,7 +18,7 @@ from auth_service.metrics import AuthMetrics
 from auth_service.oidc.id_tokens import IdTokenIssuer
 from auth_service.passwords.hashing import PasswordHashing
 from auth_service.revocations.service import Revoker
-from auth_service.settings import OidcSettings, TokenSettings
+from auth_service.settings import TokenSettings
 from auth_service.throttling.limits import Throttles
 from auth_service.tokens.access import AccessTokenIssuer, IssuedAfter
 from auth_service.tokens.audience import AudienceResolver

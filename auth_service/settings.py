@@ -3,7 +3,7 @@
 One Struct per concern, so each component is handed only its part (``PasswordHashing`` gets
 ``settings.passwords``, never the whole object); the environment stays flat (``AUTH_PORT`` sets
 ``settings.http.port``). A check across fields lives with their concern, the one across concerns
-(the default issuer) on ``AuthSettings``; the browser front door's are in ``browser_settings.py``.
+(the default issuer) on ``AuthSettings``; ``browser_settings.py`` and ``account_settings.py`` hold the rest.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from auth_service.account_settings import MailSettings, MfaSettings, PasskeySettings
 from auth_service.browser_settings import DeviceSettings, LoginSettings, OidcSettings, WebSettings
 from shared.settings import load_settings
 
@@ -21,12 +22,9 @@ __all__ = [
     "ENV_PREFIX",
     "AuthSettings",
     "DatabaseSettings",
-    "DeviceSettings",
     "HttpSettings",
     "KeySettings",
-    "LoginSettings",
     "OAuthSettings",
-    "OidcSettings",
     "PasswordSettings",
     "RedisSettings",
     "RetentionSettings",
@@ -34,7 +32,6 @@ __all__ = [
     "ThrottleSettings",
     "TokenSettings",
     "UserSettings",
-    "WebSettings",
     "settings_from_env",
 ]
 
@@ -282,6 +279,9 @@ class AuthSettings(msgspec.Struct, kw_only=True):
     web: WebSettings = msgspec.field(default_factory=WebSettings)
     login: LoginSettings = msgspec.field(default_factory=LoginSettings)
     device: DeviceSettings = msgspec.field(default_factory=DeviceSettings)
+    mail: MailSettings = msgspec.field(default_factory=MailSettings)
+    mfa: MfaSettings = msgspec.field(default_factory=MfaSettings)
+    passkeys: PasskeySettings = msgspec.field(default_factory=PasskeySettings)
 
     def __post_init__(self) -> None:
         if not self.tokens.issuer:

@@ -32,12 +32,12 @@ from auth_service.authorization.parameters import (
 from auth_service.authorization.pushed import pushed_id
 from auth_service.authorization.repository import AuthorizationRequestRepository, StoredRequest
 from auth_service.browser_sessions.service import BrowserSession
+from auth_service.browser_settings import LoginSettings
 from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.repository import ClientRecord
 from auth_service.consents.service import Consents
 from auth_service.oidc.scopes import split_identity
 from auth_service.random_secrets import digest, new_secret
-from auth_service.settings import LoginSettings
 from auth_service.tokens.audience import AudienceResolver
 from auth_service.tokens.codes import CodeRepository, NewCode
 from auth_service.users.repository import UserRecord, UserRepository

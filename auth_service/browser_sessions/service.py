@@ -19,8 +19,8 @@ import msgspec
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.browser_sessions.repository import BrowserSession, BrowserSessionRepository
+from auth_service.browser_settings import LoginSettings
 from auth_service.random_secrets import digest, new_secret
-from auth_service.settings import LoginSettings
 from auth_service.tokens.sessions import SessionService
 from shared.db.pool import Connection, PostgresPool
 

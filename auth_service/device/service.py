@@ -18,6 +18,7 @@ from typing import Protocol
 from uuid import UUID
 
 from auth_service.audit.service import Actor, AuditTrail
+from auth_service.browser_settings import DeviceSettings
 from auth_service.clients.authentication import ClientAuthenticator
 from auth_service.clients.repository import ClientRecord
 from auth_service.device.repository import DeviceRepository, NewDeviceAuthorization, PendingDevice
@@ -25,7 +26,6 @@ from auth_service.device.schemas import DEVICE_CODE_GRANT, DeviceAuthorizationRe
 from auth_service.device.user_codes import display, new_user_code, normalise
 from auth_service.oidc.scopes import IDENTITY_SCOPES, split_identity
 from auth_service.random_secrets import digest, new_secret
-from auth_service.settings import DeviceSettings
 from auth_service.throttling.client_address import address_bucket
 from auth_service.tokens.audience import AudienceResolver, parse_resources
 from auth_service.tokens.errors import OAuthError, TemporarilyUnavailable

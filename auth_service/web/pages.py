@@ -26,7 +26,7 @@ from litestar.response import Template
 from litestar.template import TemplateConfig
 from markupsafe import Markup, escape
 
-from auth_service.settings import WebSettings
+from auth_service.browser_settings import WebSettings
 from auth_service.web.csrf import CSRF_FIELD, CsrfTokens
 from auth_service.web.headers import content_security_policy, page_headers
 from auth_service.web.locale import LOCALES, choose_locale

@@ -22,7 +22,7 @@ from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
-from auth_service.settings import WebSettings
+from auth_service.browser_settings import WebSettings
 from auth_service.web.brand import brand_css
 
 __all__ = ["STATIC_DIR", "StaticFile", "StaticFiles"]

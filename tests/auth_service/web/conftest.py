@@ -18,7 +18,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 from litestar.testing import TestClient
 
-from auth_service.settings import WebSettings
+from auth_service.browser_settings import WebSettings
 from auth_service.throttling.errors import Throttled
 from auth_service.web.pages import TEMPLATES_DIR, Pages
 from auth_service.web.router import browser_router
