@@ -187,15 +187,19 @@ class AuthorizationService:
         return "login" in stored.parameters.prompt or too_old
 
     async def _decide(self, pending: Pending, session: BrowserSession | None) -> Answer:
+        """A first-party app asks no consent, so the person's row is not read here: the code carries
+        what the client may ask, and the token exchange (which reads the person anyway) keeps only
+        the scopes the person holds then. A live session already means an active account."""
         stored, client = pending.request, pending.client
         prompt = stored.parameters.prompt
-        user = await self._user(session) if not self.needs_login(stored, session) else None
-        if user is None or session is None:
+        live = session is not None and not self.needs_login(stored, session)
+        user = await self._user(session) if live and not client.first_party else None
+        if session is None or not live or (user is None and not client.first_party):
             if "none" in prompt:
                 return await self._refuse(stored, "login_required", "The person is not logged in.")
             return ToPage(f"/login?request={await self._stored_id(stored)}")
         grant = self._grant(stored.parameters, client, user)
-        if not client.first_party and (
+        if user is not None and (
             "consent" in prompt or not await self._consents.covers(user.id, client.client_id, grant)
         ):
             if "none" in prompt:
@@ -218,8 +222,12 @@ class AuthorizationService:
         return user if user is not None and user.active else None
 
     @staticmethod
-    def _grant(parameters: AuthorizationParameters, client: ClientRecord, user: UserRecord) -> list[str]:
-        allowed = set(client.scopes).intersection(user.scopes)
+    def _grant(
+        parameters: AuthorizationParameters, client: ClientRecord, user: UserRecord | None
+    ) -> list[str]:
+        """Resource scopes both the client and the person hold (the client's alone when ``user`` is
+        not read: the token exchange narrows them to the person's)."""
+        allowed = set(client.scopes) if user is None else set(client.scopes).intersection(user.scopes)
         if parameters.scope is None:
             return sorted(allowed)
         identity, resource = split_identity(parameters.scope)
