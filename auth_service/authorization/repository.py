@@ -25,7 +25,10 @@ _GET = """
 SELECT parameters::text AS parameters, logged_in_session FROM authorization_requests
 WHERE id = $1 AND expires_at > now()
 """
-_LOGGED_IN = "UPDATE authorization_requests SET logged_in_session = $2 WHERE id = $1 AND expires_at > now()"
+_LOGGED_IN = """
+UPDATE authorization_requests SET logged_in_session = $2 WHERE id = $1 AND expires_at > now()
+RETURNING parameters::text AS parameters, logged_in_session
+"""
 _TAKE = "DELETE FROM authorization_requests WHERE id = $1 AND expires_at > now() RETURNING id"
 _USE_PUSHED = """
 WITH pushed AS (
@@ -62,8 +65,13 @@ class AuthorizationRequestRepository:
         parameters = msgspec.json.decode(row["parameters"], type=AuthorizationParameters)
         return StoredRequest(request_id, parameters, row["logged_in_session"])
 
-    async def logged_in(self, conn: Connection, request_id: UUID, session_id: UUID) -> None:
-        await conn.execute(_LOGGED_IN, request_id, session_id)
+    async def logged_in(self, conn: Connection, request_id: UUID, session_id: UUID) -> StoredRequest | None:
+        """Records the login and reads the request back in the same statement; ``None`` once expired."""
+        row = await conn.fetchrow(_LOGGED_IN, request_id, session_id)
+        if row is None:
+            return None
+        parameters = msgspec.json.decode(row["parameters"], type=AuthorizationParameters)
+        return StoredRequest(request_id, parameters, row["logged_in_session"])
 
     async def use_pushed(
         self, conn: Connection, request_id: UUID, client_id: str, ttl: int

@@ -135,10 +135,7 @@ class AuthorizationService:
 
     async def pending(self, request_id: str) -> Pending:
         """The stored request and its client, or ``RequestExpired``."""
-        try:
-            key = UUID(request_id)
-        except ValueError:
-            raise RequestExpired from None
+        key = _request_key(request_id)
         async with self._pool.acquire() as conn:
             stored = await self._repo.get(conn, key)
         client = await self._clients.get(stored.parameters.client_id) if stored else None
@@ -148,12 +145,13 @@ class AuthorizationService:
 
     async def logged_in(self, request_id: str, session: BrowserSession) -> Answer:
         """A login for this request just started ``session``: it satisfies prompt=login and max_age."""
-        pending = await self.pending(request_id)
-        assert pending.request.id is not None  # read from the table
+        key = _request_key(request_id)
         async with self._pool.acquire() as conn:
-            await self._repo.logged_in(conn, pending.request.id, session.id)
-        stored = msgspec.structs.replace(pending.request, logged_in_session=session.id)
-        return await self._decide(Pending(stored, pending.client), session)
+            stored = await self._repo.logged_in(conn, key, session.id)
+        client = await self._clients.get(stored.parameters.client_id) if stored else None
+        if stored is None or stored.parameters.pushed or client is None:
+            raise RequestExpired
+        return await self._decide(Pending(stored, client), session)
 
     async def decide(self, request_id: str, session: BrowserSession | None) -> Answer:
         return await self._decide(await self.pending(request_id), session)
@@ -249,15 +247,12 @@ class AuthorizationService:
             amr=session.amr,
             acr=session.acr,
         )
-        request_id, ttl = pending.request.id, self._settings.authorization_code_ttl
         async with self._pool.acquire() as conn:
-            if request_id is None:  # answered at once: nothing stored to take back
-                await self._codes.create(conn, digest(code), new, ttl)
-            else:
-                async with conn.transaction():
-                    if not await self._repo.take(conn, request_id):
-                        raise RequestExpired
-                    await self._codes.create(conn, digest(code), new, ttl)
+            created = await self._codes.create(
+                conn, digest(code), new, self._settings.authorization_code_ttl, taking=pending.request.id
+            )
+        if not created:  # its stored request was answered (or expired) meanwhile: one answer only
+            raise RequestExpired
         return self._answer(parameters.reply, {"code": code})
 
     async def _refuse(self, stored: StoredRequest, error: str, description: str) -> Answer:
@@ -272,3 +267,11 @@ class AuthorizationService:
     def _answer(self, reply: Reply, params: dict[str, str]) -> ToClient:
         state = {"state": reply.state} if reply.state is not None else {}
         return ToClient(reply, {**params, **state, "iss": self._issuer})
+
+
+def _request_key(request_id: str) -> UUID:
+    """The stored request's id from the page's form; ``RequestExpired`` when it is not one."""
+    try:
+        return UUID(request_id)
+    except ValueError:
+        raise RequestExpired from None

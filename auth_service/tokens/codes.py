@@ -18,10 +18,17 @@ import msgspec
 
 __all__ = ["ClaimedCode", "CodeRepository", "NewCode", "PresentedCode"]
 
+# A code answering a stored authorization request deletes the request in the same statement
+# ($14; NULL for a request answered at once, never stored): of two answers, only one makes a code.
 _CREATE = """
+WITH taken AS (
+    DELETE FROM authorization_requests WHERE id = $14::uuid AND expires_at > now() RETURNING id
+)
 INSERT INTO authorization_codes (digest, client_id, user_id, browser_session_id, redirect_uri, scope,
                                  resources, code_challenge, nonce, auth_time, amr, acr, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10), $11, $12, now() + make_interval(secs => $13))
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10), $11, $12, now() + make_interval(secs => $13)
+WHERE $14::uuid IS NULL OR EXISTS (SELECT 1 FROM taken)
+RETURNING true
 """
 _CLAIM = """
 UPDATE authorization_codes AS c SET used_at = to_timestamp($3)
@@ -88,9 +95,13 @@ class PresentedCode(msgspec.Struct, frozen=True):
 class CodeRepository:
     __slots__ = ()
 
-    async def create(self, conn: asyncpg.Connection, digest: bytes, code: NewCode, ttl: int) -> None:
-        """Store a code living ``ttl`` seconds (``settings.login.authorization_code_ttl``)."""
-        await conn.execute(
+    async def create(
+        self, conn: asyncpg.Connection, digest: bytes, code: NewCode, ttl: int, *, taking: UUID | None = None
+    ) -> bool:
+        """Store a code living ``ttl`` seconds (``settings.login.authorization_code_ttl``), taking
+        the stored authorization request ``taking`` with it; ``False`` (nothing written) when that
+        request is gone or expired."""
+        created = await conn.fetchval(
             _CREATE,
             digest,
             code.client_id,
@@ -105,7 +116,9 @@ class CodeRepository:
             code.amr,
             code.acr,
             ttl,
+            taking,
         )
+        return created is not None
 
     async def claim(
         self, conn: asyncpg.Connection, digest: bytes, client_id: str, now: float

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from uuid import UUID
+
 import httpx
 import pytest
 
 from auth_service.clients.schemas import ClientUpdate
+from auth_service.tokens.codes import CodeRepository, NewCode
 from tests.auth_service.conftest import AGENT_EMAIL, AGENT_PASSWORD, SYSTEM, AuthClient
 from tests.auth_service.login.db import execute, fetch
 from tests.auth_service.login.flow import (
@@ -214,3 +218,26 @@ def test_a_code_for_one_login_is_not_answered_to_another_request(seeded: AuthCli
     assert params["state"] == "mine"
     (code,) = fetch(seeded, "SELECT redirect_uri, code_challenge FROM authorization_codes")
     assert code["redirect_uri"] == REDIRECT_URI
+
+
+def test_a_stored_request_is_answered_with_one_code_even_twice_at_once(seeded: AuthClient) -> None:
+    """Two tabs posting the same login or consent at the same instant: one code, the other refused."""
+    client = web_client(seeded, first_party=True)
+    request_id = UUID(location(authorize(seeded, client.client_id)).split("request=")[1])
+    (agent,) = fetch(seeded, "SELECT id FROM users WHERE email = $1", AGENT_EMAIL)
+    new = NewCode(
+        client_id=client.client_id, user_id=agent["id"], browser_session_id=None, redirect_uri=REDIRECT_URI,
+        scopes=["openid"], resources=[], code_challenge="c" * 43, nonce=None, auth_time=0,
+        amr=["pwd"], acr="1",
+    )  # fmt: skip
+
+    async def answer(secret: bytes) -> bool:
+        async with seeded.services.pool.acquire() as conn:
+            return await CodeRepository().create(conn, secret, new, 60, taking=request_id)
+
+    async def both() -> list[bool]:
+        return list(await asyncio.gather(answer(b"a" * 32), answer(b"b" * 32)))
+
+    assert sorted(seeded.call(both)) == [False, True]
+    assert len(fetch(seeded, "SELECT 1 FROM authorization_codes")) == 1
+    assert fetch(seeded, "SELECT 1 FROM authorization_requests") == []
