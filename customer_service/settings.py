@@ -120,6 +120,14 @@ class CustomerApiSettings(msgspec.Struct, kw_only=True):
     """PUT and PATCH without ``If-Match`` answer 428, so a client cannot overwrite changes it never saw."""
     search_timeout: Seconds = 3.0
     """Seconds a search may run before it is stopped and answered 422 (narrow the query)."""
+    delete_requires_mfa: bool = True
+    """DELETE needs a token from a login with a second factor (``amr`` ``mfa``, or ``acr`` 2 or
+    higher): any other gets 401 with an RFC 9470 challenge (``acr_values="2"``) to log in again
+    with, and so does a client's token for itself (client credentials). Off: the
+    ``customers:delete`` scope is enough."""
+    delete_max_age: Annotated[int, msgspec.Meta(ge=0)] = 0
+    """Seconds since the person logged in (``auth_time``) within which DELETE is allowed; past it,
+    401 with ``max_age`` in the challenge. A refreshed token keeps its login's time. 0: no limit."""
 
 
 class CustomerSettings(msgspec.Struct, kw_only=True):

@@ -83,12 +83,15 @@ class CustomerServices:
 
 
 def _keys(
-    settings: VerificationSettings, metrics: ServiceMetrics, injected: KeySource | None
+    settings: VerificationSettings,
+    metrics: ServiceMetrics,
+    injected: KeySource | None,
+    cache: type[JwksCache] = JwksCache,
 ) -> tuple[KeySource, JwksCache | None]:
     """The key source, and the JWKS cache it is unless one was injected."""
     if injected is not None:
         return injected, None
-    jwks = JwksCache(
+    jwks = cache(
         settings.issuer,
         jwks_url=settings.jwks_url or None,
         default_max_age=settings.jwks_default_max_age,
@@ -118,12 +121,18 @@ def _revocations(
     return redis, feed
 
 
-def build_services(settings: CustomerSettings, key_source: KeySource | None = None) -> CustomerServices:
+def build_services(
+    settings: CustomerSettings,
+    key_source: KeySource | None = None,
+    *,
+    jwks_cache: type[JwksCache] = JwksCache,
+) -> CustomerServices:
+    """``jwks_cache``: ``OnDemandJwksCache`` where nothing runs between requests (AWS Lambda)."""
     database, verification, revocation = settings.database, settings.verification, settings.revocation
     pool = PostgresPool(database.database_url, min_size=database.db_pool_min, max_size=database.db_pool_max)
     metrics = ServiceMetrics("customer-service")
     metrics.watch_db_pool(lambda: pool.stats, database.db_pool_max)
-    keys, jwks = _keys(verification, metrics, key_source)
+    keys, jwks = _keys(verification, metrics, key_source, jwks_cache)
     redis, feed = _revocations(revocation, verification.token_leeway, metrics)
     verifier = TokenVerifier(
         keys,

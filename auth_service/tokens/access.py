@@ -2,7 +2,9 @@
 
 ``aud`` and the lifetime come from the token's audience (``tokens/audience.py``); claims with
 nothing to say are left out (no ``"roles": []``: RFC 9068 validators read an empty array as a
-claim present and wrong).
+claim present and wrong). A person's token says how the person logged in (``auth_time``, ``amr``,
+``acr``: RFC 9068 section 2.2.1), so a resource server can require a stronger or more recent login
+(RFC 9470, ``shared/auth/step_up.py``); a client's token for itself has none of them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from auth_service.tokens.audience import Audience
 if TYPE_CHECKING:
     from auth_service.users.repository import UserRecord
 
-__all__ = ["AccessToken", "AccessTokenIssuer", "IssuedAfter"]
+__all__ = ["AccessToken", "AccessTokenIssuer", "IssuedAfter", "LoginAssurance"]
 
 
 class AccessToken(msgspec.Struct, frozen=True):
@@ -28,6 +30,19 @@ class AccessToken(msgspec.Struct, frozen=True):
     jti: str
     exp: int
     expires_in: int
+
+
+class LoginAssurance(msgspec.Struct, frozen=True):
+    """How the person behind a token logged in; a refreshed token keeps its first login's."""
+
+    auth_time: int
+    """When (Unix seconds)."""
+    amr: list[str]
+    """RFC 8176 method values (``auth_service/oidc/assurance.py``)."""
+    acr: str
+
+    def claims(self) -> dict[str, Any]:
+        return {"auth_time": self.auth_time, "amr": self.amr, "acr": self.acr}
 
 
 IssuedAfter = Callable[[str, str, list[str]], float | None]
@@ -56,13 +71,20 @@ class AccessTokenIssuer:
         return secrets.token_urlsafe(16), int(time.time()) + ttl
 
     def for_person(
-        self, user: UserRecord, client_id: str, audience: Audience, scopes: list[str], *, sid: str
+        self,
+        user: UserRecord,
+        client_id: str,
+        audience: Audience,
+        scopes: list[str],
+        *,
+        sid: str,
+        login: LoginAssurance,
     ) -> AccessToken:
         """A person's token for ``audience``, in the session ``sid`` (its refresh-token family)."""
         jti, exp = self.new_jti(audience.ttl)
         return self.issue(
             sub=str(user.id), client_id=client_id, aud=audience.aud, scopes=scopes, roles=user.roles,
-            jti=jti, exp=exp, ttl=audience.ttl, email=user.email, sid=sid,
+            jti=jti, exp=exp, ttl=audience.ttl, email=user.email, sid=sid, login=login,
         )  # fmt: skip
 
     def issue(
@@ -78,8 +100,10 @@ class AccessTokenIssuer:
         ttl: int,
         email: str | None = None,
         sid: str | None = None,
+        login: LoginAssurance | None = None,
     ) -> AccessToken:
-        """``ttl``: the lifetime ``exp`` was computed with (``iat`` = ``exp - ttl``)."""
+        """``ttl``: the lifetime ``exp`` was computed with (``iat`` = ``exp - ttl``). ``login``: how
+        the person logged in (``None``: no person did, or a session older than that record)."""
         now = exp - ttl
         if self._issued_after is not None:
             bound = self._issued_after(sub, client_id, roles)
@@ -103,4 +127,6 @@ class AccessTokenIssuer:
             claims["email"] = email
         if sid is not None:
             claims["sid"] = sid
+        if login is not None:
+            claims.update(login.claims())
         return AccessToken(token=self._keyring.signer.sign(claims), jti=jti, exp=exp, expires_in=ttl)

@@ -2,13 +2,15 @@
 
 Every client proves the code is its own: ``redirect_uri`` identical to the one the code was issued
 for, and the ``code_verifier`` whose S256 is the code's challenge (compared in constant time;
-there is no ``plain``). One statement claims the code for this client only (``codes.py``): a code
+there is no ``plain``). One statement claims the code for this client only (``redemption.py``): a code
 of another client is left unused. A claimed code whose redirect URI or verifier does not match
 stays used, so nobody may try a second verifier on it. A second use of a code means it leaked:
 ``invalid_grant``, and the session the first use started is revoked with its access tokens
-(RFC 6749 section 4.1.2), audited. The tokens and the family id recorded on the code commit in the
-transaction that claimed it, so a failure leaves the code unused. ``resource`` may narrow the
-audience to some of the code's resources (RFC 8707 section 2.2).
+(RFC 6749 section 4.1.2), audited. The exchange reads the code with its person, signs, then claims
+the code and writes the family, its first token and the audit event in one statement
+(``redemption.py``), so the code is used exactly when its tokens exist; an exchange that loses the
+claim to a concurrent one is a second use. ``resource`` may narrow the audience to some of the
+code's resources (RFC 8707 section 2.2).
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ import re
 import time
 from collections.abc import Callable
 
+import msgspec
+
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.repository import ClientRecord
 from auth_service.random_secrets import digest
 from auth_service.tokens.audience import invalid_target, parse_resources
 from auth_service.tokens.codes import ClaimedCode, CodeRepository
 from auth_service.tokens.errors import OAuthError, invalid_grant, invalid_request
-from auth_service.tokens.login_tokens import LoginGrant, LoginTokens
+from auth_service.tokens.login_tokens import LoginGrant, LoginTokens, login_event
+from auth_service.tokens.redemption import CodeRedemption
 from auth_service.tokens.responses import TokenResponse
 from auth_service.tokens.sessions import SessionService
 from shared.db.pool import Connection, PostgresPool
@@ -58,7 +63,7 @@ def _mismatch(
 
 
 class AuthorizationCodeGrant:
-    __slots__ = ("_audit", "_clock", "_codes", "_logins", "_pool", "_sessions")
+    __slots__ = ("_audit", "_clock", "_codes", "_logins", "_pool", "_redemption", "_sessions")
 
     def __init__(
         self,
@@ -76,6 +81,7 @@ class AuthorizationCodeGrant:
         self._audit = audit
         self._clock = clock
         self._codes = CodeRepository()
+        self._redemption = CodeRedemption()
 
     async def __call__(self, client: ClientRecord, form: dict[str, str], actor: Actor) -> TokenResponse:
         code, redirect_uri, verifier = form.get("code"), form.get("redirect_uri"), form.get("code_verifier")
@@ -88,26 +94,28 @@ class AuthorizationCodeGrant:
         resources = parse_resources(form.get("resource"))
         code_digest, now = digest(code), self._clock()
         async with self._pool.acquire() as conn:
-            async with conn.transaction():
-                claimed = await self._codes.claim(conn, code_digest, client.client_id, now)
-                refusal = None if claimed is None else _mismatch(claimed, redirect_uri, verifier, resources)
-                if claimed is not None and refusal is None:
-                    grant = _login_grant(claimed, resources)
-                    issued = await self._logins.issue(conn, client, grant, actor)
-                    await self._codes.record_family(conn, code_digest, issued.family_id)
-                    return issued.response
-            if claimed is None:
-                await self._refused(conn, client, code_digest, now, actor)
-        assert refusal is not None
-        raise refusal
+            presented = await self._redemption.present(conn, code_digest, client.client_id, now)
+            if presented is None:
+                raise await self._refused(conn, client, code_digest, now, actor)
+            refusal = _mismatch(presented.code, redirect_uri, verifier, resources)
+            if refusal is not None:
+                await self._redemption.spend(conn, code_digest, client.client_id, now)
+                raise refusal
+            minted = self._logins.mint(client, _login_grant(presented.code, resources), presented.user, actor)
+            event = msgspec.json.encode(login_event(minted.family)).decode()
+            if await self._redemption.redeem(
+                conn, code_digest, now, minted.family, actor=actor, details=event
+            ):
+                return minted.response
+            raise await self._refused(conn, client, code_digest, now, actor)  # claimed meanwhile
 
     async def _refused(
         self, conn: Connection, client: ClientRecord, code_digest: bytes, now: float, actor: Actor
-    ) -> None:
-        """Say why a code was not claimed; a second use revokes what the first one issued."""
+    ) -> OAuthError:
+        """Why a code was not claimed; a second use revokes what the first one issued."""
         presented = await self._codes.inspect(conn, code_digest, now)
         if presented is None or presented.client_id != client.client_id:
-            raise invalid_grant(_INVALID_CODE)
+            return invalid_grant(_INVALID_CODE)
         if presented.used_at is not None and presented.family_id is not None:
             async with conn.transaction():
                 await self._sessions.revoke(conn, presented.family_id, "code_reuse")
@@ -120,10 +128,10 @@ class AuthorizationCodeGrant:
                     details={"user": str(presented.user_id)},
                     conn=conn,
                 )
-            raise invalid_grant("The authorization code was already used; its tokens are revoked.")
+            return invalid_grant("The authorization code was already used; its tokens are revoked.")
         if presented.used_at is None and not presented.expired:
-            raise invalid_grant("The browser session of this code has ended.")
-        raise invalid_grant(_INVALID_CODE)
+            return invalid_grant("The browser session of this code has ended.")
+        return invalid_grant(_INVALID_CODE)
 
 
 def _login_grant(code: ClaimedCode, resources: list[str] | None) -> LoginGrant:

@@ -1,11 +1,10 @@
 """Authorization codes (the ``authorization_codes`` table, asyncpg only): single use, short-lived.
 
-Only the code's SHA-256 is stored (``random_secrets``: 256 random bits need no slow hash). A code
-is claimed by one statement that marks it used only for its own client, before its expiry and
-while its browser session has not ended: of two concurrent uses exactly one wins, and a code
-presented by another client is left as it was. Time is the caller's clock (the grant's), passed
-to the SQL that decides, so tests move it instead of sleeping. The claim records the family its
-tokens started (``record_family``) in the same transaction, so a second use can revoke it.
+Only the code's SHA-256 is stored (``random_secrets``: 256 random bits need no slow hash). The
+authorization endpoint writes codes here; the token endpoint claims one (``redemption.py``: used
+only for its own client, before its expiry and while its browser session has not ended, of two
+concurrent uses exactly one wins) and, when a code is presented that cannot be claimed, inspects
+it to say why. Time is the caller's clock, passed to the SQL that decides, so tests move it.
 """
 
 from __future__ import annotations
@@ -30,15 +29,6 @@ SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10), $11, $12, now() + 
 WHERE $14::uuid IS NULL OR EXISTS (SELECT 1 FROM taken)
 RETURNING true
 """
-_CLAIM = """
-UPDATE authorization_codes AS c SET used_at = to_timestamp($3)
-WHERE c.digest = $1 AND c.client_id = $2 AND c.used_at IS NULL AND c.expires_at > to_timestamp($3)
-  AND (c.browser_session_id IS NULL OR EXISTS (
-        SELECT 1 FROM browser_sessions s WHERE s.id = c.browser_session_id AND s.ended_at IS NULL))
-RETURNING c.user_id, c.browser_session_id, c.redirect_uri, c.scope, c.resources, c.code_challenge,
-          c.nonce, floor(extract(epoch FROM c.auth_time))::bigint AS auth_time, c.amr, c.acr
-"""
-_RECORD_FAMILY = "UPDATE authorization_codes SET family_id = $2 WHERE digest = $1"
 _INSPECT = """
 SELECT c.client_id, c.user_id, c.used_at, c.expires_at, c.family_id,
        c.expires_at <= to_timestamp($2) AS expired
@@ -119,17 +109,6 @@ class CodeRepository:
             taking,
         )
         return created is not None
-
-    async def claim(
-        self, conn: asyncpg.Connection, digest: bytes, client_id: str, now: float
-    ) -> ClaimedCode | None:
-        """Mark the code used at ``now`` (Unix time) if it is ``client_id``'s, unused, unexpired and
-        its browser session live; ``None`` otherwise (nothing changed)."""
-        row = await conn.fetchrow(_CLAIM, digest, client_id, now)
-        return None if row is None else ClaimedCode(**dict(row))
-
-    async def record_family(self, conn: asyncpg.Connection, digest: bytes, family_id: UUID) -> None:
-        await conn.execute(_RECORD_FAMILY, digest, family_id)
 
     async def inspect(self, conn: asyncpg.Connection, digest: bytes, now: float) -> PresentedCode | None:
         row = await conn.fetchrow(_INSPECT, digest, now)

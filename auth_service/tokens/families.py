@@ -2,7 +2,9 @@
 
 The hot paths are one statement each: a login creates the family and its first token together; a
 refresh claims the presented token (atomically: of two concurrent uses exactly one wins), issues
-its successor and reads the user's current roles and scopes, all in one round trip.
+its successor and reads the user's current roles and scopes, all in one round trip. The family
+keeps how its login was made (``auth_time``, ``amr``, ``acr``), which every refreshed access token
+carries again: refreshing neither strengthens nor renews a login.
 
 A refresh locks the family row before it claims the token, and every revocation of a family updates
 that row: so a refresh and a revocation are serialised. Either the refresh waits, then sees the
@@ -15,18 +17,31 @@ keeps its successor's digest and the successor sealed, so that a repeat within t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
-__all__ = ["CURRENT_POWERS", "Family", "FamilyRepository", "PresentedToken", "Rotated", "SessionBounds"]
+from auth_service.tokens.access import LoginAssurance
+
+__all__ = [
+    "CURRENT_POWERS",
+    "LOGIN_COLUMNS",
+    "Family",
+    "FamilyRepository",
+    "PresentedToken",
+    "Rotated",
+    "SessionBounds",
+    "rotated_from",
+]
 
 _CREATE = """
 WITH family AS (
     INSERT INTO refresh_families (id, user_id, client_id, scope, resources, expires_at, source_ip,
-                                  browser_session_id)
-    VALUES ($10, $1, $2, $3, $11, now() + make_interval(secs => $4), $5::inet, $12)
+                                  browser_session_id, auth_time, amr, acr)
+    VALUES ($10, $1, $2, $3, $11, now() + make_interval(secs => $4), $5::inet, $12,
+            to_timestamp($13), $14, $15)
     RETURNING id, expires_at
 )
 INSERT INTO refresh_tokens (digest, family_id, expires_at, access_jti, access_expires_at)
@@ -39,6 +54,8 @@ CURRENT_POWERS = """
        ARRAY(SELECT DISTINCT s FROM user_roles ur JOIN roles r ON r.id = ur.role_id
              CROSS JOIN unnest(r.scopes) AS s WHERE ur.user_id = c.user_id ORDER BY s) AS scopes
 """
+LOGIN_COLUMNS = "floor(extract(epoch FROM f.auth_time))::bigint AS auth_time, f.amr, f.acr"
+"""How the family's login was made, from ``refresh_families f`` (``rotated_from`` reads them)."""
 # The family row is locked first (an UPDATE re-checks its WHERE against a revocation that committed
 # while it waited), then the token is claimed: of concurrent uses, exactly one claims it.
 _ROTATE = f"""
@@ -51,19 +68,20 @@ WITH family AS (
       AND string_to_array(f.scope, ' ') @> $7::text[]
       AND f.resources @> $8::text[] AND ($9::text[] IS NULL OR f.resources <@ $9::text[])
     RETURNING f.id AS family_id, f.scope, f.resources, f.expires_at AS family_expires_at,
-              u.id AS user_id, u.email::text AS email
+              u.id AS user_id, u.email::text AS email, {LOGIN_COLUMNS}
 ), claimed AS (
     UPDATE refresh_tokens AS t
     SET used_at = to_timestamp($11), successor_digest = $3, successor_sealed = $10
     FROM family WHERE t.digest = $1 AND t.family_id = family.family_id AND t.used_at IS NULL
     RETURNING family.family_id, family.scope, family.resources, family.family_expires_at,
-              family.user_id, family.email
+              family.user_id, family.email, family.auth_time, family.amr, family.acr
 ), issued AS (
     INSERT INTO refresh_tokens (digest, family_id, expires_at, access_jti, access_expires_at)
     SELECT $3, family_id, least(now() + make_interval(secs => $4), family_expires_at), $5, to_timestamp($6)
     FROM claimed
 )
-SELECT c.family_id, c.scope, c.resources, c.user_id, c.email, {CURRENT_POWERS}
+SELECT c.family_id, c.scope, c.resources, c.user_id, c.email, c.auth_time, c.amr, c.acr,
+       {CURRENT_POWERS}
 FROM claimed c
 """  # noqa: S608
 _INSPECT = """
@@ -119,6 +137,15 @@ class Rotated(msgspec.Struct, frozen=True):
     email: str
     roles: list[str]
     scopes: list[str]
+    login: LoginAssurance | None
+    """How the family's login was made (``None``: a family older than that record)."""
+
+
+def rotated_from(values: dict[str, Any]) -> Rotated:
+    """A rotation's row (``LOGIN_COLUMNS`` among its columns) as a ``Rotated``."""
+    auth_time, amr, acr = values.pop("auth_time"), values.pop("amr"), values.pop("acr")
+    login = None if auth_time is None else LoginAssurance(auth_time=auth_time, amr=list(amr), acr=acr)
+    return Rotated(**values, login=login)
 
 
 class PresentedToken(msgspec.Struct, frozen=True):
@@ -173,9 +200,11 @@ class FamilyRepository:
         token_ttl: int,
         access_jti: str,
         access_exp: int,
+        login: LoginAssurance,
         browser_session_id: UUID | None = None,
     ) -> UUID:
-        """``browser_session_id``: the SSO session whose login this is (ending it revokes the family)."""
+        """``browser_session_id``: the SSO session whose login this is (ending it revokes the family);
+        ``login``: how the person logged in, which the family's refreshed tokens say again."""
         created: UUID = await conn.fetchval(
             _CREATE,
             user_id,
@@ -190,6 +219,9 @@ class FamilyRepository:
             family_id,
             resources,
             browser_session_id,
+            login.auth_time,
+            login.amr,
+            login.acr,
         )
         return created
 
@@ -223,7 +255,7 @@ class FamilyRepository:
             successor_sealed,
             now,
         )
-        return None if row is None else Rotated(**dict(row))
+        return None if row is None else rotated_from(dict(row))
 
     async def inspect(self, conn: asyncpg.Connection, digest: bytes) -> PresentedToken | None:
         row = await conn.fetchrow(_INSPECT, digest)

@@ -5,20 +5,23 @@ login page's: one ``invalid_grant`` for unknown account, wrong password and disa
 the same argon2 work. A success starts a refresh-token family (the session: its ``scope`` is the
 grant, its ``resources`` the first token's audience). The refresh token is answered only to a
 client allowed the ``refresh_token`` grant; the family exists either way, so the session can be
-listed and ended like any other.
+listed and ended like any other. A password is one factor: the tokens say ``amr`` ``["pwd"]`` and
+``acr`` ``"1"``, so a route requiring MFA (RFC 9470 step-up) refuses them.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.clients.repository import ClientRecord
+from auth_service.oidc.assurance import ACR_ONE_FACTOR, AMR_PASSWORD
 from auth_service.passwords.hashing import PasswordHashing
 from auth_service.random_secrets import digest, new_secret
 from auth_service.settings import TokenSettings
-from auth_service.tokens.access import AccessTokenIssuer
+from auth_service.tokens.access import AccessTokenIssuer, LoginAssurance
 from auth_service.tokens.audience import Audience, AudienceResolver, parse_resources
 from auth_service.tokens.credentials import BadCredentials, CredentialCheck
 from auth_service.tokens.errors import invalid_grant, invalid_request
@@ -90,7 +93,10 @@ class PasswordGrant:
         actor: Actor,
     ) -> TokenResponse:
         family_id = uuid.uuid4()
-        access = self._issuer.for_person(user, client.client_id, audience, scopes, sid=str(family_id))
+        login = LoginAssurance(auth_time=int(time.time()), amr=[AMR_PASSWORD], acr=ACR_ONE_FACTOR)
+        access = self._issuer.for_person(
+            user, client.client_id, audience, scopes, sid=str(family_id), login=login
+        )
         refresh = new_secret()
         async with self._pool.acquire() as conn, conn.transaction():
             await self._families.create(
@@ -106,6 +112,7 @@ class PasswordGrant:
                 token_ttl=self._settings.refresh_token_ttl,
                 access_jti=access.jti,
                 access_exp=access.exp,
+                login=login,
             )
             await self._users.record_login(conn, user.id)
             await self._audit.record(

@@ -10,7 +10,9 @@ a thief, and gets the same successor again (kept sealed under the key-encryption
 presented token's digest) with a new access token. Time is the grant's clock, passed to the SQL
 that decides, so tests move it instead of sleeping.
 Scopes may narrow, never widen; roles and scopes are re-read, so role changes apply at refresh
-(identity scopes need no role: they stay as long as the grant has them).
+(identity scopes need no role: they stay as long as the grant has them). How the person logged in
+(``auth_time``, ``amr``, ``acr``) is the family's first login's, never the refresh's: a refresh is
+no new authentication, so it neither satisfies a step-up nor resets a ``max_age``.
 Without ``resource`` the new token is for the family's resources; with it, for any the client may
 ask for (RFC 8707 section 2.2), its scopes the grant's that resource owns.
 """
@@ -233,6 +235,7 @@ class RefreshTokenGrant:
             ttl=audience.ttl,
             email=session.email,
             sid=str(session.family_id),
+            login=session.login,
         )
         return TokenResponse(
             access_token=access.token,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
-from auth_service.tokens.families import CURRENT_POWERS, Rotated, SessionBounds
+from auth_service.tokens.families import CURRENT_POWERS, LOGIN_COLUMNS, Rotated, SessionBounds, rotated_from
 
 __all__ = ["Replayed", "SuccessorRepository"]
 
@@ -28,9 +28,10 @@ WITH family AS (
       AND string_to_array(f.scope, ' ') @> $5::text[]
       AND f.resources @> $6::text[] AND ($7::text[] IS NULL OR f.resources <@ $7::text[])
     RETURNING f.id AS family_id, f.scope, f.resources, u.id AS user_id, u.email::text AS email,
-              t.successor_sealed
+              {LOGIN_COLUMNS}, t.successor_sealed
 )
-SELECT c.family_id, c.scope, c.resources, c.user_id, c.email, {CURRENT_POWERS}, c.successor_sealed
+SELECT c.family_id, c.scope, c.resources, c.user_id, c.email, c.auth_time, c.amr, c.acr,
+       {CURRENT_POWERS}, c.successor_sealed
 FROM family c
 """  # noqa: S608
 _SUCCESSOR_UNUSED_WITHIN = """
@@ -79,7 +80,7 @@ class SuccessorRepository:
             return None
         values = dict(row)
         sealed: bytes = values.pop("successor_sealed")
-        return Replayed(rotated=Rotated(**values), successor_sealed=sealed)
+        return Replayed(rotated=rotated_from(values), successor_sealed=sealed)
 
     async def successor_unused_within(
         self, conn: asyncpg.Connection, presented: bytes, *, now: float, grace: int

@@ -10,18 +10,20 @@ import msgspec
 
 from auth_service.errors import EmailTaken
 
-__all__ = ["UserProfile", "UserRecord", "UserRepository"]
+__all__ = ["USER_COLUMNS", "UserProfile", "UserRecord", "UserRepository"]
 
-_SELECT = """
-SELECT u.id, u.email::text AS email, u.password_hash, u.status, u.created_at, u.updated_at,
+USER_COLUMNS = """
+       u.id, u.email::text AS email, u.password_hash, u.status, u.created_at, u.updated_at,
        u.last_login_at, u.password_changed_at,
        u.email_verified, u.name, u.given_name, u.family_name, u.locale,
        ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
              WHERE ur.user_id = u.id ORDER BY r.name) AS roles,
        ARRAY(SELECT DISTINCT s FROM user_roles ur JOIN roles r ON r.id = ur.role_id
              CROSS JOIN unnest(r.scopes) AS s WHERE ur.user_id = u.id ORDER BY s) AS scopes
-FROM users u
 """
+"""A ``UserRecord``'s columns from ``users u``, for a statement that reads a user with something
+else in one round trip (the authorization code grant reads the code and its person together)."""
+_SELECT = f"SELECT {USER_COLUMNS}FROM users u\n"
 _BY_EMAIL = _SELECT + "WHERE u.email = $1"
 _BY_ID = _SELECT + "WHERE u.id = $1"
 _LIST = _SELECT + "WHERE ($1::citext IS NULL OR u.email > $1) ORDER BY u.email LIMIT $2"

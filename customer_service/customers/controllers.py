@@ -3,7 +3,9 @@
 Handlers are closures over the service (no per-request dependency resolution) and answer
 pre-encoded JSON, so ``GET /{cpf}`` costs one prepared query, one Struct and one encode. Each
 route names its scope once (``scoped_route``): the bearer middleware enforces it and the OpenAPI
-``security`` entry documents it.
+``security`` entry documents it. ``DELETE`` may also require how the person logged in (a second
+factor, a recent login: RFC 9470 step-up), as ``CUSTOMER_DELETE_REQUIRES_MFA`` and
+``CUSTOMER_DELETE_MAX_AGE`` say; the middleware enforces that too.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from customer_service.customers.query_values import parse_cpf_param
 from customer_service.customers.schemas import Actor, Customer, CustomerPage, FieldError, StoredCustomer
 from customer_service.customers.search import CustomerSearch
 from customer_service.customers.service import CustomerService, Page
-from shared.auth.litestar import current_claims, scoped_route
+from shared.auth.litestar import current_claims, requires_authentication, requires_mfa, scoped_route
 from shared.logs import request_id_var
 
 __all__ = ["BASE_PATH", "customer_router"]
@@ -104,13 +106,31 @@ def _page_response(request: Request[Any, Any, Any], page: Page) -> Response[Any]
     return Response(_encode(body), media_type=JSON, headers=headers)
 
 
-def customer_router(service: CustomerService, search: CustomerSearch, base_path: str = BASE_PATH) -> Router:
+def delete_step_up(requires_mfa_login: bool, max_age: int) -> dict[str, Any]:
+    """The ``DELETE`` route's login requirement (``max_age`` 0: none): MFA by default, since
+    erasing a customer cannot be undone; a client's token for itself (client credentials) is
+    refused whenever there is one, as no person stepped up for it."""
+    age = max_age or None
+    if requires_mfa_login:
+        return requires_mfa(max_age=age)
+    return requires_authentication(max_age=age) if age is not None else {}
+
+
+def customer_router(
+    service: CustomerService,
+    search: CustomerSearch,
+    base_path: str = BASE_PATH,
+    delete_requirement: dict[str, Any] | None = None,
+) -> Router:
+    """``delete_requirement``: route options of ``DELETE`` beyond its scope (``delete_step_up``;
+    ``None``: MFA, the default)."""
+    step_up = delete_step_up(True, 0) if delete_requirement is None else delete_requirement
     return Router(
         path=base_path,
         route_handlers=[
             *_read_handlers(service, search),
             *_write_handlers(service, base_path),
-            _delete_handler(service),
+            _delete_handler(service, step_up),
         ],
         tags=["customers"],
     )
@@ -212,18 +232,19 @@ def _write_handlers(service: CustomerService, base_path: str) -> list[HTTPRouteH
     return [create_customer, replace_customer, patch_customer]
 
 
-def _delete_handler(service: CustomerService) -> HTTPRouteHandler:
+def _delete_handler(service: CustomerService, step_up: dict[str, Any]) -> HTTPRouteHandler:
     @delete(
         "/{cpf:str}",
-        **scoped_route(BEARER, DELETE),
+        **scoped_route(BEARER, DELETE, opt=step_up),
         status_code=204,
-        responses=problems(400, 404, 409, 412),
+        responses=problems(400, 404, 409, 412, step_up=bool(step_up)),
         operation_id="deleteCustomer",
     )
     async def delete_customer(
         cpf: FromPath[str], request: Request[Any, Any, Any], if_match: IfMatch = None
     ) -> None:
-        """Remove a customer (its event history stays); If-Match is honoured when sent."""
+        """Remove a customer (its event history stays); If-Match is honoured when sent. By default
+        the token must come from a login with a second factor (see the 401)."""
         preconditions = Preconditions.from_headers(if_match, request.headers.get("if-none-match"))
         await service.delete(_cpf(cpf), preconditions, _actor(request))
 

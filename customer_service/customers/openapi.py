@@ -3,7 +3,8 @@
 Litestar documents a handler's success and its own 400 (as ``application/json``); the answers this
 API really gives (problem+json 400/401/403/404/409/412/413/415/422/428/503, 304 for
 ``If-None-Match``), the response headers clients rely on (``ETag``, ``Location``, ``Link``) and
-the bearer token with the scope each route needs are declared here, once, and the list and
+the bearer token with the scope each route needs (and, for a route requiring step-up, the RFC 9470
+challenge of its 401) are declared here, once, and the list and
 search query parameters are generated from their declaration (``query_params.py``), so client
 generators and schema-driven fuzzers see the API as it behaves.
 """
@@ -50,10 +51,18 @@ _DESCRIPTIONS = {
     428: "If-Match is required (CUSTOMER_REQUIRE_IF_MATCH): send the ETag from GET",
     503: "The database (or the revocation list) is unavailable; retry after Retry-After",
 }
+_STEP_UP_401 = (
+    "No valid bearer token, or one whose login is not strong or recent enough for this route "
+    '(RFC 9470): WWW-Authenticate: Bearer error="insufficient_user_authentication" with the '
+    'acr_values (acr_values="2": a second factor) and/or max_age to log in again with, then retry '
+    "with the new token (CUSTOMER_DELETE_REQUIRES_MFA, CUSTOMER_DELETE_MAX_AGE)"
+)
 
 
-def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    return problem_responses(Problem, _DESCRIPTIONS, (*statuses, 401, 403, 503))
+def problems(*statuses: int, step_up: bool = False) -> dict[int, ResponseSpec]:
+    """``step_up``: the route requires a login strength, which its 401 then describes."""
+    descriptions = {**_DESCRIPTIONS, 401: _STEP_UP_401} if step_up else _DESCRIPTIONS
+    return problem_responses(Problem, descriptions, (*statuses, 401, 403, 503))
 
 
 NOT_MODIFIED = ResponseSpec(
@@ -72,7 +81,8 @@ def components() -> Components:
                 scheme="bearer",
                 bearer_format="JWT",
                 description="An RFC 9068 access token of the auth service. Scopes: customers:read "
-                "(reads), customers:write (create, replace, patch), customers:delete (delete).",
+                "(reads), customers:write (create, replace, patch), customers:delete (delete, by "
+                "default only with a token from a login with a second factor: see its 401).",
             )
         }
     )

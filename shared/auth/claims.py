@@ -23,6 +23,13 @@ class AccessClaims(msgspec.Struct, frozen=True, kw_only=True):
     email: str | None = None
     sid: str | None = None
     """The session (refresh-token family) the token was issued from; absent for client credentials."""
+    auth_time: int | None = None
+    """When the person logged in (Unix seconds; a refreshed token keeps its login's). Like ``amr``
+    and ``acr`` (RFC 9068 section 2.2.1), absent when no person did: ``step_up.py`` reads them."""
+    amr: list[str] = []
+    """How the person logged in: RFC 8176 method values (``pwd``, ``otp``, ``hwk``, ``mfa``...)."""
+    acr: str | None = None
+    """The login's authentication context class (the issuer's levels: ``1`` one factor, ``2`` two)."""
 
     @property
     def scopes(self) -> frozenset[str]:

@@ -6,6 +6,10 @@
   401 with ``error="invalid_token"`` and an ``error_description``.
 - A valid token lacking a scope the route needs (``opt=requires_scopes(...)``): 403 with
   ``error="insufficient_scope"`` and the ``scope`` it needs.
+- A token with every scope whose login is not strong or recent enough for the route
+  (``opt=requires_mfa()``, ``requires_authentication(...)``; ``step_up.py``): 401 with
+  ``error="insufficient_user_authentication"`` and the ``acr_values`` and/or ``max_age`` to log in
+  with again (RFC 9470).
 - A token whose revocation cannot be checked now (``RevocationCheckUnavailable``: the revocations
   are not loaded, or Redis was last read longer ago than the grace): 503 with ``Retry-After``,
   never a pass; a revoked token is a 401 like any other invalid one.
@@ -16,7 +20,7 @@ Bodies are problem+json, like every other error. A token in the query string is 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import msgspec
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from litestar import Litestar
 
 from shared.auth.claims import AccessClaims
+from shared.auth.step_up import AUTHENTICATION_OPT, Shortfall, requires_authentication, requires_mfa
 from shared.auth.verifier import InvalidToken, RevocationCheckUnavailable, TokenVerifier
 from shared.http.problems import ProblemError
 
@@ -39,6 +44,8 @@ __all__ = [
     "bearer_challenge",
     "check_scoped_routes_authenticated",
     "current_claims",
+    "requires_authentication",
+    "requires_mfa",
     "requires_scopes",
     "scoped_route",
 ]
@@ -46,13 +53,21 @@ __all__ = [
 SCOPES_OPT = "required_scopes"
 """The ``opt`` key of a route's ``ScopeRequirement``."""
 
+_CHECKED_BY_MIDDLEWARE = ((SCOPES_OPT, "scopes"), (AUTHENTICATION_OPT, "a login strength"))
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _UNSAFE = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")  # RFC 6750 §3: no " or \ or controls
 
 
 def bearer_challenge(
-    realm: str, error: str | None = None, description: str | None = None, scope: str | None = None
+    realm: str,
+    error: str | None = None,
+    description: str | None = None,
+    scope: str | None = None,
+    *,
+    acr_values: str | None = None,
+    max_age: int | None = None,
 ) -> str:
+    """RFC 6750 section 3's parameters, and RFC 9470 section 3's ``acr_values`` and ``max_age``."""
     params = [f'realm="{_UNSAFE.sub("", realm)}"']
     if error:
         params.append(f'error="{error}"')
@@ -60,6 +75,10 @@ def bearer_challenge(
         params.append(f'error_description="{_UNSAFE.sub("", description)}"')
     if scope:
         params.append(f'scope="{_UNSAFE.sub("", scope)}"')
+    if acr_values:
+        params.append(f'acr_values="{_UNSAFE.sub("", acr_values)}"')
+    if max_age is not None:
+        params.append(f'max_age="{max_age}"')
     return "Bearer " + ", ".join(params)
 
 
@@ -113,9 +132,15 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
                 "Token revocation cannot be checked right now; retry shortly.",
                 headers={"Retry-After": "2"},
             ) from None
-        required = connection.scope["route_handler"].opt.get(SCOPES_OPT)
+        opt = connection.scope["route_handler"].opt
+        required = opt.get(SCOPES_OPT)
         if required is not None and not required.needed <= claims.scopes:
             raise _insufficient_scope(self.realm, required)
+        strength = opt.get(AUTHENTICATION_OPT)
+        if strength is not None:
+            shortfall = strength.shortfall(claims, self.verifier.now(), self.verifier.leeway)
+            if shortfall is not None:
+                raise _insufficient_authentication(self.realm, shortfall)
         return AuthenticationResult(user=claims.sub, auth=claims)
 
 
@@ -155,14 +180,16 @@ class ScopedRoute(TypedDict):
     security: list[dict[str, list[str]]]
 
 
-def scoped_route(scheme: str, *scopes: str) -> ScopedRoute:
+def scoped_route(scheme: str, *scopes: str, opt: Mapping[str, Any] | None = None) -> ScopedRoute:
     """``requires_scopes`` and the OpenAPI ``security`` entry naming the same scopes, so a route
-    names them once: ``@get("/", **scoped_route("bearerToken", "customers:read"))``."""
-    return {"opt": requires_scopes(*scopes), "security": [{scheme: list(scopes)}]}
+    names them once: ``@get("/", **scoped_route("bearerToken", "customers:read"))``. ``opt``: more
+    route options, e.g. ``opt=requires_mfa()``."""
+    return {"opt": {**(opt or {}), **requires_scopes(*scopes)}, "security": [{scheme: list(scopes)}]}
 
 
 def check_scoped_routes_authenticated(app: Litestar, exclude: Sequence[str]) -> None:
-    """Refuse to build an app in which a route requiring scopes is served without a token.
+    """Refuse to build an app in which a route requiring scopes (or a login strength, RFC 9470) is
+    served without a token.
 
     A guard failed closed on such a route (no claims: 401); a scope requirement in ``opt`` is
     checked by the middleware, which never runs on an excluded path. So an exclusion pattern that
@@ -172,10 +199,13 @@ def check_scoped_routes_authenticated(app: Litestar, exclude: Sequence[str]) -> 
     patterns = [re.compile(pattern) for pattern in exclude]
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
-            if SCOPES_OPT not in handler.opt:
+            needs = [what for key, what in _CHECKED_BY_MIDDLEWARE if key in handler.opt]
+            if not needs:
                 continue
             if handler.opt.get("exclude_from_auth") or any(p.search(route.path) for p in patterns):
-                raise ValueError(f"{route.path} requires scopes but is served without a bearer token")
+                raise ValueError(
+                    f"{route.path} requires {' and '.join(needs)} but is served without a bearer token"
+                )
 
 
 def _insufficient_scope(realm: str, required: ScopeRequirement) -> ProblemError:
@@ -187,4 +217,17 @@ def _insufficient_scope(realm: str, required: ScopeRequirement) -> ProblemError:
         headers={
             "WWW-Authenticate": bearer_challenge(realm, "insufficient_scope", description, required.text)
         },
+    )
+
+
+def _insufficient_authentication(realm: str, shortfall: Shortfall) -> ProblemError:
+    error = "insufficient_user_authentication"
+    challenge = bearer_challenge(
+        realm, error, shortfall.description, acr_values=shortfall.acr_values, max_age=shortfall.max_age
+    )
+    return ProblemError(
+        401,
+        "insufficient-user-authentication",
+        shortfall.description,
+        headers={"WWW-Authenticate": challenge},
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import math
 import re
 import time
 from collections import OrderedDict
@@ -95,7 +96,8 @@ def _json_object(data: bytes, part: str) -> dict[str, Any]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite JSON number: ``1e400`` parses as infinity, which no NumericDate is."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class TokenVerifier:
@@ -149,6 +151,10 @@ class TokenVerifier:
 
     def is_ready(self) -> bool:
         return self._keys.is_ready()
+
+    def now(self) -> float:
+        """The verifier's time, for checks after verification (``auth_time`` against a ``max_age``)."""
+        return self._clock()
 
     def forget_key(self, kid: str) -> None:
         """The key ``kid`` was revoked: never use it again, and forget the tokens it verified."""
@@ -232,8 +238,14 @@ class TokenVerifier:
         audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
         if not audiences or (self.audience is not None and self.audience not in audiences):
             raise InvalidToken("wrong_audience", "The token is not meant for this service.")
-        exp, iat, nbf = payload["exp"], payload["iat"], payload.get("nbf")
-        if not _is_number(exp) or not _is_number(iat) or (nbf is not None and not _is_number(nbf)):
+        exp, iat, nbf, auth_time = (
+            payload["exp"],
+            payload["iat"],
+            payload.get("nbf"),
+            payload.get("auth_time"),
+        )
+        optional = (value for value in (nbf, auth_time) if value is not None)
+        if not _is_number(exp) or not _is_number(iat) or not all(map(_is_number, optional)):
             raise InvalidToken("bad_claims", "The token time claims are not numbers.")
         if exp + self.leeway <= now:
             raise InvalidToken("expired", "The access token expired.")
@@ -247,3 +259,5 @@ class TokenVerifier:
         payload["exp"], payload["iat"] = int(exp), int(iat)
         if nbf is not None:
             payload["nbf"] = int(nbf)
+        if auth_time is not None:
+            payload["auth_time"] = int(auth_time)

@@ -4,7 +4,8 @@
 tests can fire concurrent requests and read the database with asyncpg between them. Every request
 carries a token with all customer scopes unless the test sends its own Authorization header.
 Revocation is checked, as by default, against the test Redis under a prefix of the test's own
-(``revocation_prefix``: a test revokes by writing that stream).
+(``revocation_prefix``: a test revokes by writing that stream). The default token is a person's who
+logged in with a second factor, as ``DELETE`` requires by default (``test_step_up.py`` sends others).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from customer_service.app import create_app
 from customer_service.settings import ENV_PREFIX, CustomerSettings
 from shared.auth.keys import PreparedKey, StaticKeySource
 from shared.settings import settings_from_values
-from tests.shared.auth.token_factory import AUDIENCE, ISSUER, SigningKey, claims
+from tests.shared.auth.token_factory import AUDIENCE, ISSUER, SigningKey, claims, login_claims
 
 KEY = SigningKey.generate("EdDSA", kid="customer-tests")
 ALL_SCOPES = "customers:read customers:write customers:delete"
@@ -31,8 +32,12 @@ BASE = "/api/1/customers"
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
 
-def bearer(scope: str = ALL_SCOPES, sub: str = "agent-7") -> dict[str, str]:
-    return {"Authorization": f"Bearer {KEY.sign(claims(scope=scope, sub=sub))}"}
+def bearer(
+    scope: str = ALL_SCOPES, sub: str = "agent-7", *, mfa: bool = True, **extra: Any
+) -> dict[str, str]:
+    """A person's token (``mfa=False``: a password-only login); ``extra`` claims override."""
+    token_claims = claims(scope=scope, sub=sub, **{**login_claims(mfa=mfa), **extra})
+    return {"Authorization": f"Bearer {KEY.sign(token_claims)}"}
 
 
 def key_source() -> StaticKeySource:

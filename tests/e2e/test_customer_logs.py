@@ -15,10 +15,10 @@ import pytest
 
 from shared.http.observation import UNMATCHED_ROUTE
 from tests.conftest import customer_revocation_env
-from tests.drill_support import bearer, cpf_from, new_customer
+from tests.drill_support import cpf_from, new_customer
 from tests.processes import ServiceProcess
 from tests.shared.auth.jwks_server import JwksServer
-from tests.shared.auth.token_factory import SigningKey, jwks
+from tests.shared.auth.token_factory import SigningKey, claims, jwks, login_claims
 
 pytestmark = pytest.mark.e2e
 
@@ -77,7 +77,9 @@ def test_crud_by_cpf_leaves_no_cpf_in_the_log(service: tuple[ServiceProcess, Jwk
     customer = new_customer(run)
     cpf = customer["cpf"]
     stranger = cpf_from(run * 100_000 + 99_999)  # a valid CPF sent only in unrouted requests
-    headers = bearer(KEY, issuer.url, "customers:read customers:write customers:delete")
+    scope = "customers:read customers:write customers:delete"
+    token = KEY.sign(claims(iss=issuer.url, scope=scope, exp=2_000_000_000, **login_claims(mfa=True)))
+    headers = {"Authorization": f"Bearer {token}"}  # a login with a second factor: DELETE needs one
     with httpx.Client(base_url=process.url, headers=headers, timeout=15) as http:
         assert crud_by_cpf(http, customer, cpf) == [201, 200, 200, 200, 200, 204, 404]
         assert http.get(f"/api/1/clientes/{stranger}").status_code == 404  # no route

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from tests.conftest import customer_revocation_env
 from tests.processes import ServiceProcess
 from tests.shared.auth.jwks_server import JwksServer
-from tests.shared.auth.token_factory import AUDIENCE, SigningKey, claims, jwks
+from tests.shared.auth.token_factory import AUDIENCE, SigningKey, claims, jwks, login_claims
 
 pytestmark = pytest.mark.e2e
 
@@ -300,3 +300,22 @@ def test_missing_scope_is_403(service: ServiceProcess) -> None:
     challenge = response.headers["www-authenticate"]
     assert 'error="insufficient_scope"' in challenge
     assert 'scope="customers:delete"' in challenge
+
+
+@pytest.mark.parametrize(
+    "login",
+    [login_claims(mfa=False), {}, {"sub": "batch-job", "client_id": "batch-job"}],
+    ids=["password-only", "no-login-claims", "client-for-itself"],
+)
+def test_step_up_bypass_on_delete_is_401(service: ServiceProcess, login: dict[str, Any]) -> None:
+    """A token with customers:delete but no second factor behind it: the RFC 9470 challenge."""
+    token = RSA.sign(claims(iss=_issuer(service), scope="customers:delete", **login))
+    response = httpx.delete(service.url + PATH, timeout=10, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401, response.text
+    challenge = response.headers["www-authenticate"]
+    assert 'error="insufficient_user_authentication"' in challenge
+    assert challenge.endswith('acr_values="2"')
+    assert response.headers["content-type"] == "application/problem+json"
+    mfa = RSA.sign(claims(iss=_issuer(service), scope="customers:delete", **login_claims(mfa=True)))
+    passed = httpx.delete(service.url + PATH, timeout=10, headers={"Authorization": f"Bearer {mfa}"})
+    assert passed.status_code == 404  # past the step-up; no customer has this CPF

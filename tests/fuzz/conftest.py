@@ -35,7 +35,14 @@ def ecosystem(start_ecosystem: EcosystemStarter) -> Iterator[Ecosystem]:
             "AUTH_REGISTRATION_ENABLED": "true",
             "AUTH_LOG_LEVEL": "warning",
         },
-        customer_extra={"CUSTOMER_JWKS_UNKNOWN_KID_INTERVAL": "1", "CUSTOMER_LOG_LEVEL": "warning"},
+        # DELETE's step-up is off: the admin's token is a password grant's (one factor), so every
+        # DELETE would be the same 401 and its path and If-Match would go unfuzzed. The step-up
+        # itself is tested in tests/customer_service/test_step_up.py and test_customer_token_attacks.py.
+        customer_extra={
+            "CUSTOMER_JWKS_UNKNOWN_KID_INTERVAL": "1",
+            "CUSTOMER_LOG_LEVEL": "warning",
+            "CUSTOMER_DELETE_REQUIRES_MFA": "false",
+        },
     ) as system:
         yield system
 

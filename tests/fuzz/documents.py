@@ -61,7 +61,8 @@ def auth_document() -> dict[str, Any]:
 
 
 def customer_document() -> dict[str, Any]:
-    settings = settings_from_values(
-        CustomerSettings, {"database_url": _NOWHERE, "issuer": "http://issuer.invalid"}
+    settings = settings_from_values(  # DELETE's step-up off, as in the fuzzed process (conftest.py)
+        CustomerSettings,
+        {"database_url": _NOWHERE, "issuer": "http://issuer.invalid", "delete_requires_mfa": False},
     )
     return _document(create_customer_app(settings, key_source=StaticKeySource([])))

@@ -82,3 +82,11 @@ class Claims:
 
 def claims(**overrides: Any) -> dict[str, Any]:
     return Claims().build(**overrides)
+
+
+def login_claims(*, mfa: bool, auth_time: float | None = None) -> dict[str, Any]:
+    """``amr``, ``acr`` and ``auth_time`` of a person's login as the auth service issues them: a
+    password alone (``pwd``, acr ``1``) or with a one-time code (``mfa``, acr ``2``); the login
+    happened now unless ``auth_time`` says when."""
+    how: dict[str, Any] = {"amr": ["pwd", "otp", "mfa"], "acr": "2"} if mfa else {"amr": ["pwd"], "acr": "1"}
+    return {**how, "auth_time": int(time.time() if auth_time is None else auth_time)}
