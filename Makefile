@@ -59,3 +59,10 @@ clean:
 
 docs: $(STAMP)
 	$(PY) -m devstack.settings_tables
+
+# The AWS Lambda zips of deploy/serverless (both architectures; downloads the locked wheels, so it
+# is not part of `make test`). ARCH picks the pair the template deploys (arm64 or x86_64).
+.PHONY: lambda-package
+ARCH ?= arm64
+lambda-package: $(STAMP)
+	$(PY) deploy/serverless/package.py --deploy-arch $(ARCH)
