@@ -102,7 +102,7 @@ class KeyRotation:
         await self._repo.lock(conn)
 
     async def _create(self, conn: Connection, state: str, activate_in: float) -> str:
-        kid = secrets.token_urlsafe(12)
+        kid = new_kid()
         key = await asyncio.to_thread(generate_private_key, self._alg)
         sealed = self._kek.seal(private_key_der(key), associated_data(kid, self._alg))
         await self._repo.insert(
@@ -120,3 +120,11 @@ class KeyRotation:
 
 def associated_data(kid: str, alg: str) -> bytes:
     return f"signing-key:{kid}:{alg}".encode()
+
+
+def new_kid() -> str:
+    """96 random bits, base64url, never starting with ``-``: an operator types a kid as an argument
+    (``auth-service keys revoke KID``), where a leading dash reads as an option."""
+    while (kid := secrets.token_urlsafe(12)).startswith("-"):
+        pass
+    return kid
