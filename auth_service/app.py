@@ -23,6 +23,7 @@ from auth_service.consents.controllers import admin_consents_router, my_consents
 from auth_service.device.controllers import device_authorization_handler
 from auth_service.device.pages import device_pages
 from auth_service.discovery.controllers import discovery_handlers, userinfo_handler
+from auth_service.factors.admin_controllers import admin_factors_router
 from auth_service.keys.controllers import admin_keys_router
 from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.logout.pages import logout_pages
@@ -78,6 +79,7 @@ def _admin_router(services: AuthServices) -> Router:
                 admin_sessions_router(services.user_sessions, actors),
                 admin_browser_sessions_router(services.browser.browser_sessions, services.users, actors),
                 admin_consents_router(services.browser.consents, services.users, actors),
+                admin_factors_router(services.browser.factors.admin, actors),
             ),
             _area(ADMIN_ROLES, admin_roles_router(services.roles, actors)),
             _area(ADMIN_CLIENTS, admin_clients_router(services.clients, actors)),
@@ -106,7 +108,7 @@ def _my_sessions_and_consents(services: AuthServices) -> Router:
 def _browser_pages(services: AuthServices) -> Router:
     """The hosted pages (login, consent, device, logout): no bearer token, CSRF on every form, the
     security headers and HTML error pages (``web/router.py``). Each context's page handlers go here."""
-    pages = services.browser.pages
+    pages, front_door = services.browser.pages, services.browser.front_door
     sessions, cookie, actors = (
         services.browser.browser_sessions,
         services.browser.session_cookie,
@@ -119,6 +121,11 @@ def _browser_pages(services: AuthServices) -> Router:
             *services.browser.front_door.pages(
                 sessions, cookie, pages, actors, services.resource_registry, services.settings.oauth
             ),
+            *services.browser.passkeys.pages(
+                sessions, cookie, pages, actors, (front_door.second_step, front_door.second_cookie)
+            ),
+            *services.browser.account.pages(sessions, cookie, pages, actors),
+            *services.mail.pages(services.users, sessions, cookie, pages, actors),
         ],
         pages=pages,
     )
@@ -142,6 +149,7 @@ def app_for(services: AuthServices) -> Litestar:
         *user_routers(services.accounts, services.actors),
         _my_sessions_and_consents(services),
         userinfo_handler(services.userinfo),
+        services.mail.api_router(services.actors),
         device_authorization_handler(services.browser.device, settings.oauth),
         pushed_authorization_handler(services.browser.front_door.pushed, settings.oauth),
         _admin_router(services),

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from auth_service.clients.commands import clients
+from auth_service.roles.commands import roles
 from auth_service.settings import ENV_PREFIX, AuthSettings, settings_from_env
 from shared.cli_support import fail, read_settings, run_migrations, run_on_database
 from shared.logs import configure_logging
@@ -23,6 +24,7 @@ def main() -> None:
 
 
 main.add_command(clients)
+main.add_command(roles)
 
 
 @main.command("serve")

@@ -28,6 +28,7 @@ from auth_service.discovery.documents import ServerMetadata
 from auth_service.discovery.userinfo import UserInfoService
 from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.keys.service import SigningKeys, key_encryption_key
+from auth_service.mail_wiring import MailServices, build_mail_services
 from auth_service.metrics import AuthMetrics, active_key_age
 from auth_service.oauth_wiring import OAuthServices, build_oauth_services
 from auth_service.passwords.hashing import PasswordHashing
@@ -94,6 +95,7 @@ class AuthServices:
     resource_servers: ResourceServerService
     purge: PurgeSchedule
     browser: BrowserServices
+    mail: MailServices
 
     @asynccontextmanager
     async def running(self, _: Litestar) -> AsyncIterator[None]:
@@ -105,10 +107,12 @@ class AuthServices:
         await self.revocations.start()
         await self.purge.start()
         await self.browser.backchannel_logout.start()
+        await self.mail.start()
         await self.hashing.dummy_hash()
         try:
             yield
         finally:
+            await self.mail.stop()
             await self.browser.backchannel_logout.stop()
             await self.purge.stop()
             await self.revocations.stop()
@@ -233,16 +237,15 @@ def build_services(
     ``clock`` is the refresh grant's (reuse grace) and the purge's, which tests move."""
     tokens = settings.tokens
     pool, redis, metrics = _connections(settings)
-    audit = AuditTrail(pool)
-    kek = kek or key_encryption_key(settings.keys)
+    audit, kek = AuditTrail(pool), kek or key_encryption_key(settings.keys)
     registry = ResourceRegistry(pool, interval=settings.oauth.resource_refresh_interval)
     audiences = AudienceResolver(registry, default_ttl=tokens.access_token_ttl, issuer=tokens.issuer)
     revoker = Revoker(audiences.longest_ttl)
     signing_keys, own_keys = _signing_keys(settings, pool, kek, audit, metrics, revoker)
-    throttles = Throttles(settings.redis, settings.throttling, metrics)  # a Redis client with short timeouts
-    hashing = PasswordHashing.from_settings(settings.passwords)
+    throttles = Throttles(settings.redis, settings.throttling, metrics)  # Redis with short timeouts
+    passwords = settings.passwords
+    hashing, policy = PasswordHashing.from_settings(passwords), PasswordPolicy.from_settings(passwords)
     sessions = SessionService(pool, revoker, audit)
-    policy = PasswordPolicy.from_settings(settings.passwords)
     users = UserService(pool, hashing, policy, sessions, revoker, audit)
     directory = ClientDirectory(pool, ttl=settings.oauth.client_cache_ttl)
     any_audience = TokenVerifier(own_keys, issuer=tokens.issuer, audience=None, leeway=LEEWAY)
@@ -259,6 +262,7 @@ def build_services(
         pool=pool, audit=audit, metrics=metrics, kek=kek, keyring=signing_keys.keyring, own_keys=own_keys,
         directory=directory, audiences=audiences, sessions=sessions, hashing=hashing, throttles=throttles,
     )  # fmt: skip
+    mail = build_mail_services(settings, parts, users, clock)
     return AuthServices(
         settings=settings,
         pool=pool,
@@ -283,5 +287,6 @@ def build_services(
         resource_registry=registry,
         resource_servers=ResourceServerService(pool, audit, registry),
         purge=_purge(settings, pool, audit, clock),
-        browser=build_browser_services(settings, parts),
+        browser=build_browser_services(settings, parts, users, clock, notices=mail.notices),
+        mail=mail,
     )

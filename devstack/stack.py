@@ -28,6 +28,7 @@ import httpx
 
 from devstack.databases import create_database, with_database
 from devstack.embedded import EmbeddedPostgres, EmbeddedRedis, stop_with_parent
+from devstack.mailbox import LocalMailbox, local_mailbox
 
 __all__ = ["SERVICES", "Service", "Stack", "main"]
 
@@ -71,6 +72,7 @@ class Stack:
     data_dir: Path
     postgres: EmbeddedPostgres | None = None
     redis: EmbeddedRedis | None = None
+    mailbox: LocalMailbox | None = None
     services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ start
@@ -88,6 +90,12 @@ class Stack:
             self.redis = EmbeddedRedis(self.data_dir / "redis", own_process_group=True)
             redis_url = self.redis.start()
             say(f"embedded Redis on 127.0.0.1:{self.redis.port}")
+        try:  # a local mail server, unless AUTH_SMTP_HOST names one
+            self.mailbox = local_mailbox(self.environ, self.data_dir / "mail")
+        except ValueError as exc:
+            raise StackError(str(exc)) from None
+        if (mailbox := self.mailbox) is not None:
+            say(f"local mail server on 127.0.0.1:{mailbox.smtp_port} (messages in {rel(mailbox.folder)})")
         return database_url, redis_url
 
     def service_environments(self, database_url: str, redis_url: str) -> dict[str, dict[str, str]]:
@@ -121,6 +129,7 @@ class Stack:
             "AUTH_BOOTSTRAP_CREDENTIALS_FILE": str(self.data_dir / "bootstrap-admin.txt"),
             # Apps under development may redirect to an http: address on the LAN.
             "AUTH_ENVIRONMENT": env.get("AUTH_ENVIRONMENT") or "development",
+            **(self.mailbox.environment() if self.mailbox else {}),
             # The unprefixed names work too.
             "AUTH_BOOTSTRAP_ADMIN_EMAIL": env.get("AUTH_BOOTSTRAP_ADMIN_EMAIL")
             or env.get("BOOTSTRAP_ADMIN_EMAIL")
@@ -175,6 +184,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if self.mailbox is not None:
+            self.mailbox.stop()
         if self.redis is not None:
             self.redis.stop()
         if self.postgres is not None:
@@ -202,7 +213,7 @@ def rel(path: Path) -> str:
         return str(path)
 
 
-def banner(envs: dict[str, dict[str, str]]) -> str:
+def banner(envs: dict[str, dict[str, str]], inbox: str | None = None) -> str:
     urls = "".join(
         f"  {service.label:<21}{url}        (OpenAPI: {url}/schema)\n"
         for service in SERVICES
@@ -221,7 +232,8 @@ def banner(envs: dict[str, dict[str, str]]) -> str:
         "\n"
         f"{urls}"
         f"{login}"
-        f"  log in (browser)     .venv/bin/auth-service login --issuer {auth}\n"
+        + (f"  mail inbox           {inbox}\n" if inbox else "")
+        + f"  log in (browser)     .venv/bin/auth-service login --issuer {auth}\n"
         f"  log in (no browser)  .venv/bin/auth-service login --issuer {auth} --device\n"
         f"  legacy password      curl -s {auth}/oauth/token -d grant_type=password \\\n"
         "                         -d client_id=first-party \\\n"
@@ -251,7 +263,7 @@ def main() -> int:
         stack.prepare(envs)
         stack.start_services(envs)
         stack.wait_ready(envs)
-        print(banner(envs), flush=True)
+        print(banner(envs, stack.mailbox.inbox_url if stack.mailbox else None), flush=True)
         while all(p.poll() is None for p in stack.services.values()):
             time.sleep(0.5)
         failed = [m for m, p in stack.services.items() if p.returncode not in (None, 0)]

@@ -20,6 +20,7 @@ import pytest
 from devstack.databases import create_database, drop_database
 from devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.db.migrate import apply_migrations
+from tests.mail_server import MailServer
 
 if TYPE_CHECKING:
     from tests.ecosystem import Ecosystem
@@ -78,6 +79,16 @@ def customer_revocation_env(redis_url: str, redis_namespace: str, name: str) -> 
     """A customer-service process's revocation stream: the test Redis, under a prefix of its own
     (revocation checking is on by default, and an empty stream revokes nothing)."""
     return {"CUSTOMER_REDIS_URL": redis_url, "CUSTOMER_REDIS_PREFIX": f"{redis_namespace}:{name}:"}
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[MailServer]:
+    """A real SMTP server of the test's own (``tests/mail_server.py``): what was really sent."""
+    server = MailServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 DatabaseFactory = Callable[[str], Awaitable[str]]

@@ -1,4 +1,5 @@
-"""``FrontDoor``: the authorization endpoint, its login form and PAR, built from the wiring's parts.
+"""``FrontDoor``: the authorization endpoint, its login form, its second step and PAR, built from
+the wiring's parts.
 
 Kept here so ``wiring.py`` and ``app.py`` add one line each for the whole browser front door;
 its page controllers (``controllers``, ``login_pages``, ``consent_pages``) close over these two.
@@ -18,12 +19,17 @@ from auth_service.authorization.controllers import authorization_handlers
 from auth_service.authorization.login import BrowserLogin
 from auth_service.authorization.login_pages import login_pages
 from auth_service.authorization.pushed import PushedRequests
+from auth_service.authorization.second_step import SecondStep
+from auth_service.authorization.second_step_cookie import SecondStepCookie
+from auth_service.authorization.second_step_pages import second_step_pages
 from auth_service.authorization.service import AuthorizationService
 from auth_service.browser_sessions.cookies import SessionCookie
 from auth_service.browser_sessions.service import BrowserSessions
 from auth_service.clients.authentication import ClientAuthenticator
 from auth_service.clients.directory import ClientDirectory
 from auth_service.consents.service import Consents
+from auth_service.factors.enrolment import Enrolments
+from auth_service.factors.service import SecondFactors
 from auth_service.passwords.hashing import PasswordHashing
 from auth_service.resources.registry import ResourceRegistry
 from auth_service.settings import AuthSettings, OAuthSettings
@@ -42,6 +48,11 @@ class FrontDoor:
     login: BrowserLogin
     pushed: PushedRequests
     """``POST /oauth/par`` (an OAuth endpoint outside the browser router: ``app.py``)."""
+    second_step: SecondStep
+    """The login's second factor; another kind of factor finishes a login through its ``finish``."""
+    second_cookie: SecondStepCookie
+    factors: SecondFactors
+    enrolments: Enrolments
 
     @classmethod
     def build(
@@ -57,6 +68,8 @@ class FrontDoor:
         hashing: PasswordHashing,
         guard: LoginGuard,
         on_login_failure: Callable[[str], None] | None,
+        factors: SecondFactors,
+        enrolments: Enrolments,
     ) -> FrontDoor:
         authorization = AuthorizationService(
             pool,
@@ -65,10 +78,15 @@ class FrontDoor:
             clients=clients,
             audiences=audiences,
             consents=consents,
+            factors=factors,
         )
+        ttl = settings.mfa.second_step_ttl
+        second_step = SecondStep(pool, authorization, sessions, factors, audit, ttl=ttl)
+        second_cookie = SecondStepCookie(secure=settings.tokens.issuer.startswith("https://"), max_age=ttl)
         credentials = CredentialCheck(pool, hashing, audit, guard, on_login_failure)
         pushed = PushedRequests(pool, ClientAuthenticator(clients), audiences)
-        return cls(authorization, BrowserLogin(credentials, sessions, authorization, audit), pushed)
+        login = BrowserLogin(credentials, sessions, authorization, second_step, audit)
+        return cls(authorization, login, pushed, second_step, second_cookie, factors, enrolments)
 
     def pages(
         self,
@@ -79,9 +97,18 @@ class FrontDoor:
         registry: ResourceRegistry,
         limits: OAuthSettings,
     ) -> list[HTTPRouteHandler]:
-        """``/oauth/authorize``, ``/login`` and ``/consent``, for the browser router."""
+        """``/oauth/authorize``, ``/login``, ``/login/second-factor`` and ``/consent``, for the
+        browser router."""
         return [
             *authorization_handlers(self.authorization, sessions, cookie, pages, limits),
-            *login_pages(self.authorization, self.login, sessions, cookie, pages, actors),
+            *login_pages(self.authorization, self.login, sessions, cookie, pages, actors, self.second_cookie),
+            *self._second_step_pages(sessions, cookie, pages, actors),
             *consent_pages(self.authorization, sessions, cookie, pages, actors, registry),
         ]
+
+    def _second_step_pages(
+        self, sessions: BrowserSessions, cookie: SessionCookie, pages: Pages, actors: RequestActors
+    ) -> list[HTTPRouteHandler]:
+        cookies = (cookie, self.second_cookie)
+        parts = (self.second_step, self.authorization, self.factors, self.enrolments)
+        return second_step_pages(*parts, cookies, sessions, pages, actors)

@@ -5,7 +5,8 @@
 ``return_to`` is refused: no open redirect). The POST needs the CSRF token; wrong credentials
 re-render the form with one generic error (400) whatever went wrong, a throttled attempt is the
 429 page with ``Retry-After`` (``web/router.py``), a success sets the new session's cookie and
-goes on (303).
+goes on (303), or, when a second factor is due, sets the pending login's cookie and goes to the
+second step (``second_step_pages.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from auth_service.audit.service import Actor
 from auth_service.authorization.answers import respond
 from auth_service.authorization.errors import RequestExpired
 from auth_service.authorization.login import BrowserLogin, safe_return_to
+from auth_service.authorization.second_step_cookie import SecondStepCookie
 from auth_service.authorization.service import AuthorizationService
 from auth_service.browser_sessions.cookies import SessionCookie
 from auth_service.browser_sessions.service import BrowserSessions
@@ -43,7 +45,7 @@ class LoginForm(msgspec.Struct, frozen=True):
 
 
 class _LoginPages:
-    __slots__ = ("_actors", "_authorization", "_cookie", "_login", "_pages", "_sessions")
+    __slots__ = ("_actors", "_authorization", "_cookie", "_login", "_pages", "_second_cookie", "_sessions")
 
     def __init__(
         self,
@@ -53,7 +55,9 @@ class _LoginPages:
         cookie: SessionCookie,
         pages: Pages,
         actors: RequestActors,
+        second_cookie: SecondStepCookie,
     ) -> None:
+        self._second_cookie = second_cookie
         self._authorization = authorization
         self._login = login
         self._sessions = sessions
@@ -111,7 +115,9 @@ class _LoginPages:
         except BadCredentials:
             return await self.form(request, request_id, return_to, email=data.email, failed=True)
         locale = self._pages.locale(request)
-        return respond(self._pages, request, answer, locale=locale, cookies=[self._cookie.set(secret)])
+        jar = self._second_cookie if secret.second_step else self._cookie
+        cookie = jar.set(secret.secret)
+        return respond(self._pages, request, answer, locale=locale, cookies=[cookie])
 
 
 def login_pages(
@@ -121,8 +127,9 @@ def login_pages(
     cookie: SessionCookie,
     pages: Pages,
     actors: RequestActors,
+    second_cookie: SecondStepCookie,
 ) -> list[HTTPRouteHandler]:
-    handlers = _LoginPages(authorization, login, sessions, cookie, pages, actors)
+    handlers = _LoginPages(authorization, login, sessions, cookie, pages, actors, second_cookie)
 
     @get("/login", name="login")
     async def login_page(

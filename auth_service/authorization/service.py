@@ -8,9 +8,11 @@ A login is needed without a live session, for ``prompt=login``, and past ``max_a
 (``max_age=0`` always), unless this very request's login made the session. Consent is needed
 for a third-party client whose remembered consent does not cover the grant, or for
 ``prompt=consent``. ``prompt=none`` turns either need into ``login_required`` or
-``consent_required`` at the client. The grant: the identity scopes asked plus the resource scopes
-asked that both the client and the person hold (no ``scope``: the client's and the person's in
-common). An answered request is deleted with its code written, in one transaction.
+``consent_required`` at the client. A second factor due (``SecondFactors.due``) is the second
+step, or the login page when one must be set up (``prompt=none``: ``login_required``, or
+``interaction_required`` for one to set up). The grant: the identity scopes asked plus the
+resource scopes asked that both the client and the person hold (no ``scope``: the client's and
+the person's in common). An answered request is deleted with its code written, in one transaction.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from auth_service.browser_settings import LoginSettings
 from auth_service.clients.directory import ClientDirectory
 from auth_service.clients.repository import ClientRecord
 from auth_service.consents.service import Consents
+from auth_service.factors.service import Due, SecondFactors
+from auth_service.oidc.assurance import asked_acr
 from auth_service.oidc.scopes import split_identity
 from auth_service.random_secrets import digest, new_secret
 from auth_service.tokens.audience import AudienceResolver
@@ -43,7 +47,9 @@ from auth_service.tokens.codes import CodeRepository, NewCode
 from auth_service.users.repository import UserRecord, UserRepository
 from shared.db.pool import PostgresPool
 
-__all__ = ["Answer", "AuthorizationService", "Pending", "ToClient", "ToPage"]
+__all__ = ["SECOND_STEP_PATH", "Answer", "AuthorizationService", "Pending", "ToClient", "ToPage"]
+
+SECOND_STEP_PATH = "/login/second-factor"
 
 
 class ToPage(msgspec.Struct, frozen=True):
@@ -76,6 +82,7 @@ class AuthorizationService:
         "_clients",
         "_codes",
         "_consents",
+        "_factors",
         "_issuer",
         "_pool",
         "_repo",
@@ -92,8 +99,10 @@ class AuthorizationService:
         clients: ClientDirectory,
         audiences: AudienceResolver,
         consents: Consents,
+        factors: SecondFactors,
     ) -> None:
         self._pool = pool
+        self._factors = factors
         self._settings = settings
         self._issuer = issuer
         self._clients = clients
@@ -172,6 +181,8 @@ class AuthorizationService:
             return ToPage(f"/login?request={pending.request.id}")
         if not allow:
             return await self._refuse(pending.request, "access_denied", "The person did not allow access.")
+        if await self._due(pending.request, session) is not None:
+            return await self._decide(pending, session)  # to the second step first
         await self._consents.remember(session.user_id, pending.client.client_id, grant, actor)
         return await self._issue(pending, session, grant)
 
@@ -196,6 +207,13 @@ class AuthorizationService:
             if "none" in prompt:
                 return await self._refuse(stored, "login_required", "The person is not logged in.")
             return ToPage(f"/login?request={await self._stored_id(stored)}")
+        due = await self._due(stored, session)
+        if due is not None:
+            if "none" in prompt:
+                error = "login_required" if due == "verify" else "interaction_required"
+                return await self._refuse(stored, error, "The login needs a second factor.")
+            path = SECOND_STEP_PATH if due == "verify" else "/login"
+            return ToPage(f"{path}?request={await self._stored_id(stored)}")
         grant = self._grant(stored.parameters, client, user)
         if user is not None and (
             "consent" in prompt or not await self._consents.covers(user.id, client.client_id, grant)
@@ -204,6 +222,10 @@ class AuthorizationService:
                 return await self._refuse(stored, "consent_required", "The person has not allowed this app.")
             return ToPage(f"/consent?request={await self._stored_id(stored)}")
         return await self._issue(pending, session, grant)
+
+    async def _due(self, stored: StoredRequest, session: BrowserSession) -> Due | None:
+        asked = asked_acr(stored.parameters.acr_values)
+        return await self._factors.due(session.user_id, acr=session.acr, asked=asked)
 
     async def _stored_id(self, stored: StoredRequest) -> UUID:
         """The request's id, storing it first if a page must carry it (the only time it is written)."""

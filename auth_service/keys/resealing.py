@@ -5,7 +5,8 @@ previous key, each stored key is opened (with whichever KEK sealed it) and seale
 all in one transaction under the rotation lock: either every key moves or none does, so a key that
 opens with no configured KEK stops the whole run, named, with nothing changed. Revoked keys are
 left out: nothing opens them again. Afterwards the previous KEKs can leave the settings. The
-private keys themselves do not change: tokens, the JWKS and every verifier are unaffected.
+private keys themselves do not change: tokens, the JWKS and every verifier are unaffected. The
+second factors' sealed secrets (TOTP, recovery-code keys) move in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import msgspec
 
 from auth_service.audit.service import Actor, AuditTrail
+from auth_service.factors.resealing import reseal_factor_secrets
 from auth_service.keys.repository import SigningKeyRepository
 from auth_service.keys.rotation import associated_data
 from auth_service.keys.sealing import KEK_SETTINGS, KeyEncryptionKey, KeyEncryptionKeyError
@@ -26,6 +28,8 @@ class Reseal(msgspec.Struct, frozen=True):
     """Signing keys now sealed under the newest KEK (every stored one but the revoked)."""
     from_previous: int
     """Of those, the ones that were sealed under a previous KEK."""
+    factor_secrets: int = 0
+    """Second factors' sealed secrets (TOTP, recovery-code keys) resealed with them."""
 
 
 class KeyResealing:
@@ -55,11 +59,16 @@ class KeyResealing:
                 await self._repo.replace_sealed(conn, key.kid, sealed)
                 if was_previous:
                     from_previous.append(key.kid)
+            factor_secrets = await reseal_factor_secrets(conn, self._kek)
             await self._audit.record(
                 "key.reseal",
                 actor,
                 target_type="signing_key",
-                details={"resealed": [key.kid for key in keys], "from_previous": from_previous},
+                details={
+                    "resealed": [key.kid for key in keys],
+                    "from_previous": from_previous,
+                    "factor_secrets": factor_secrets,
+                },
                 conn=conn,
             )
-        return Reseal(resealed=len(keys), from_previous=len(from_previous))
+        return Reseal(resealed=len(keys), from_previous=len(from_previous), factor_secrets=factor_secrets)

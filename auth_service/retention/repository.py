@@ -58,9 +58,11 @@ UPDATE refresh_tokens SET successor_sealed = NULL WHERE digest IN (
 # row expired or, for a browser session, ended). Deleting a browser session nulls the link of its
 # families and device authorizations and removes its codes and pending requests (foreign keys).
 _LOGIN_ROWS = {
+    "pending_logins": ("digest", "expires_at < $1"),
     "authorization_requests": ("id", "expires_at < $1"),
     "authorization_codes": ("digest", "expires_at < $1"),
     "device_authorizations": ("device_digest", "expires_at < $1"),
+    "webauthn_challenges": ("digest", "expires_at < $1"),
     "browser_sessions": ("id", "ended_at < $1 OR expires_at < $1"),
 }
 _PURGE_LOGIN_ROWS = {

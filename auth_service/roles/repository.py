@@ -15,14 +15,17 @@ from auth_service.roles.schemas import Role
 
 __all__ = ["RoleRepository"]
 
-_COLUMNS = "id, name, description, scopes, created_at, updated_at"
+_COLUMNS = "id, name, description, scopes, created_at, updated_at, requires_mfa"
 _LIST = f"SELECT {_COLUMNS} FROM roles ORDER BY name"  # noqa: S608
 _GET = f"SELECT {_COLUMNS} FROM roles WHERE name = $1"  # noqa: S608
 _EXISTING = "SELECT name FROM roles WHERE name = ANY($1::text[])"
-_INSERT = f"INSERT INTO roles (name, description, scopes) VALUES ($1, $2, $3) RETURNING {_COLUMNS}"  # noqa: S608
+_INSERT = f"""
+INSERT INTO roles (name, description, scopes, requires_mfa) VALUES ($1, $2, $3, $4) RETURNING {_COLUMNS}
+"""  # noqa: S608
 _UPDATE = f"""
 UPDATE roles SET name = coalesce($2, name), description = coalesce($3, description),
-                 scopes = coalesce($4, scopes), updated_at = now()
+                 scopes = coalesce($4, scopes), requires_mfa = coalesce($5, requires_mfa),
+                 updated_at = now()
 WHERE name = $1 RETURNING {_COLUMNS}
 """  # noqa: S608
 _DELETE = "DELETE FROM roles WHERE name = $1"
@@ -55,10 +58,17 @@ class RoleRepository:
     async def existing(self, conn: asyncpg.Connection, names: list[str]) -> set[str]:
         return {r["name"] for r in await conn.fetch(_EXISTING, names)}
 
-    async def insert(self, conn: asyncpg.Connection, name: str, description: str, scopes: list[str]) -> Role:
+    async def insert(
+        self,
+        conn: asyncpg.Connection,
+        name: str,
+        description: str,
+        scopes: list[str],
+        requires_mfa: bool = False,
+    ) -> Role:
         """Raises ``RoleExists`` when the name is taken."""
         try:
-            role = _role(await conn.fetchrow(_INSERT, name, description, scopes))
+            role = _role(await conn.fetchrow(_INSERT, name, description, scopes, requires_mfa))
         except asyncpg.UniqueViolationError:
             raise RoleExists(name) from None
         assert role is not None
@@ -72,10 +82,11 @@ class RoleRepository:
         new_name: str | None,
         description: str | None,
         scopes: list[str] | None,
+        requires_mfa: bool | None = None,
     ) -> Role | None:
         """``None`` when there is no role ``name``; raises ``RoleExists`` when ``new_name`` is taken."""
         try:
-            return _role(await conn.fetchrow(_UPDATE, name, new_name, description, scopes))
+            return _role(await conn.fetchrow(_UPDATE, name, new_name, description, scopes, requires_mfa))
         except asyncpg.UniqueViolationError:
             raise RoleExists(new_name or name) from None
 

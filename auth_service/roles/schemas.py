@@ -1,4 +1,5 @@
-"""The roles API's bodies: a role is a name and the OAuth scopes it grants."""
+"""The roles API's bodies: a role is a name, the OAuth scopes it grants, and whether whoever holds
+it must log in with a second factor (``requires_mfa``)."""
 
 from __future__ import annotations
 
@@ -24,12 +25,16 @@ class Role(msgspec.Struct, frozen=True):
     scopes: list[str]
     created_at: datetime
     updated_at: datetime
+    requires_mfa: bool = False
+    """Holders log in to the browser pages with a second factor, and set one up at their next
+    login when they have none."""
 
 
 class RoleCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: RoleName
     scopes: list[Scope]
     description: Description = ""
+    requires_mfa: bool = False
 
 
 class RoleUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -38,3 +43,4 @@ class RoleUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: RoleName | None = None
     scopes: list[Scope] | None = None
     description: Description | None = None
+    requires_mfa: bool | None = None

@@ -55,13 +55,13 @@ class RoleService:
             scopes = await self._powers.known_scopes(conn, data.scopes, "scopes")
             await self._powers.lock_administration(conn)
             (await self._powers.of(conn, actor)).require_scopes(scopes, "scopes")
-            role = await self._roles.insert(conn, data.name, data.description, scopes)
+            role = await self._roles.insert(conn, data.name, data.description, scopes, data.requires_mfa)
             await self._audit.record(
                 "role.create",
                 actor,
                 target_type="role",
                 target_id=data.name,
-                details={"scopes": scopes},
+                details={"scopes": scopes, "requires_mfa": data.requires_mfa},
                 conn=conn,
             )
         return role
@@ -79,19 +79,21 @@ class RoleService:
                 added = set(scopes) - set(current.scopes)
                 (await self._powers.of(conn, actor)).require_scopes(added, "scopes")
             role = await self._roles.update(
-                conn, name, new_name=data.name, description=data.description, scopes=scopes
-            )
+                conn, name, new_name=data.name, description=data.description, scopes=scopes,
+                requires_mfa=data.requires_mfa,
+            )  # fmt: skip
             if role is None:
                 raise RoleNotFound()
             await guard.check()
             if scopes is not None and set(current.scopes) - set(scopes):
                 await self._revoker.role(conn, name)  # tokens carry the name they were issued with
+            changes = {"name": data.name, "scopes": scopes, "requires_mfa": data.requires_mfa}
             await self._audit.record(
                 "role.update",
                 actor,
                 target_type="role",
                 target_id=name,
-                details={k: v for k, v in {"name": data.name, "scopes": scopes}.items() if v is not None},
+                details={k: v for k, v in changes.items() if v is not None},
                 conn=conn,
             )
         return role

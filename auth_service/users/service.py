@@ -24,6 +24,7 @@ from auth_service.powers.service import PowersService
 from auth_service.revocations.service import Revoker
 from auth_service.roles.repository import RoleRepository
 from auth_service.tokens.sessions import SessionService
+from auth_service.users.account_mail import AccountMail, NoAccountMail
 from auth_service.users.administrators import LastAdminRule
 from auth_service.users.emails import InvalidEmail, normalise_email
 from auth_service.users.profiles import new_profile, updated_profile
@@ -65,6 +66,7 @@ class UserService:
         "_admins",
         "_audit",
         "_hashing",
+        "_mail",
         "_policy",
         "_pool",
         "_powers",
@@ -93,6 +95,11 @@ class UserService:
         self._roles = RoleRepository()
         self._powers = PowersService()
         self._admins = LastAdminRule()
+        self._mail: AccountMail = NoAccountMail()
+
+    def send_account_mail_with(self, mail: AccountMail) -> None:
+        """Registration, a changed address and password changes mail through ``mail`` from now on."""
+        self._mail = mail
 
     async def _acceptable_password(self, password: str, email: str, field: str = "password") -> str:
         try:
@@ -172,6 +179,8 @@ class UserService:
                 await self._powers.lock_administration(conn)
                 await self._require_grantable(conn, actor, set(roles))
             user_id = await self._users.insert(conn, email, password_hash, roles, new_profile(data))
+            if not bounded and not data.email_verified:  # self-registration: prove the address
+                await self._mail.email_to_verify(conn, user_id, email, data.locale)
             await self._audit.record(
                 action, actor, target_type="user", target_id=str(user_id), details={"roles": roles}, conn=conn
             )
@@ -190,6 +199,8 @@ class UserService:
             profile, profile_changes = updated_profile(before, data, email)
             if profile_changes:
                 await self._users.set_profile(conn, user_id, profile)
+            if email is not None and email != before.email and not profile.email_verified:
+                await self._mail.email_to_verify(conn, user_id, email, profile.locale)
             await guard.check()  # before revoking: a refused change must not end the sessions
             if data.status == "disabled" and before.active:
                 await self._sessions.end_account(conn, user_id, "user_disabled")
@@ -233,6 +244,7 @@ class UserService:
             if not await self._users.set_password(conn, user_id, password_hash):
                 raise UserNotFound()
             await self._sessions.end_account(conn, user_id, "password_reset")
+            await self._mail.password_changed(conn, user_id)
             await self._audit.record(
                 "user.password_reset", actor, target_type="user", target_id=str(user_id), conn=conn
             )
@@ -255,6 +267,7 @@ class UserService:
         async with self._pool.acquire() as conn, conn.transaction():
             await self._users.set_password(conn, user_id, password_hash)
             await self._sessions.end_others(conn, user_id, "password_changed", keep_session)
+            await self._mail.password_changed(conn, user_id)
             await self._audit.record(
                 "user.password_change", actor, target_type="user", target_id=str(user_id), conn=conn
             )

@@ -1,10 +1,11 @@
 """The headers every hosted page answers with: a strict CSP, no framing, no caching, no referrer.
 
 The policy allows no inline script or style at all (not even a ``style`` attribute): our CSS and
-scripts are files under ``/static/``. ``form-action`` lists ``'self'`` plus the origins a page's
-form ends up at, because Chrome applies ``form-action`` to the redirects that follow a form
-submission: the login and consent forms end in a 303 to the client's redirect URI. A loopback
-redirect URI may use any port (RFC 8252 §7.3), so its source is ``http://127.0.0.1:*``.
+scripts are files under ``/static/``; ``connect-src 'self'`` lets the passkey script fetch its
+ceremony options from this origin, and nowhere else. ``form-action`` lists ``'self'`` plus the
+origins a page's form ends up at, because Chrome applies ``form-action`` to the redirects that
+follow a form submission: the login and consent forms end in a 303 to the client's redirect URI.
+A loopback redirect URI may use any port (RFC 8252 §7.3), so its source is ``http://127.0.0.1:*``.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def content_security_policy(*, img_sources: Iterable[str] = (), form_targets: It
     images = " ".join(dict.fromkeys(s for s in map(csp_source, img_sources) if s))
     forms = " ".join(dict.fromkeys(s for s in map(csp_source, form_targets) if s))
     return (
-        "default-src 'none'; script-src 'self'; style-src 'self'; "
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
         f"img-src 'self' data:{' ' + images if images else ''}; "
         f"form-action 'self'{' ' + forms if forms else ''}; "
         "frame-ancestors 'none'; base-uri 'none'"

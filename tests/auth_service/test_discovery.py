@@ -54,7 +54,7 @@ def test_metadata_names_every_endpoint_and_capability(auth: AuthClient) -> None:
     assert metadata["code_challenge_methods_supported"] == ["S256"]  # never plain
     assert metadata["access_token_signing_alg_values_supported"] == ["RS256"]
     assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
-    assert metadata["acr_values_supported"] == ["1"]
+    assert metadata["acr_values_supported"] == ["1", "2"]  # a password; with a second factor
     assert metadata["claims_supported"] == [
         *("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "sid", "amr", "acr", "at_hash"),
         *("email", "email_verified", "name", "given_name", "family_name", "locale", "updated_at"),

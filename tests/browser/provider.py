@@ -110,8 +110,10 @@ def running_provider(
     redis_namespace: str,
     log_dir: Path,
     extra: Mapping[str, str] = MappingProxyType({}),
+    port: int | None = None,
 ) -> Iterator[Provider]:
-    """The auth service as ``make run`` starts it, issuer ``http://127.0.0.1:<port>``."""
+    """The auth service as ``make run`` starts it, issuer ``http://127.0.0.1:<port>`` (``port``:
+    a chosen one, for settings that must name it, such as ``AUTH_ISSUER``)."""
     name = f"oidc_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     database = asyncio.run(create_database(pg_server_url, name, template=auth_template))
     try:
@@ -126,7 +128,7 @@ def running_provider(
             **extra,
         )
         bootstrap_admin(env)
-        process = ServiceProcess("auth_service", env, log_dir).start()
+        process = ServiceProcess("auth_service", env, log_dir, port).start()
         try:
             yield Provider(process)
         finally:

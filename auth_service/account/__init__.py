@@ -1,0 +1,1 @@
+"""The account page: a person manages their password, second factors, sessions and consents."""

@@ -1,0 +1,1 @@
+"""Second factors: TOTP authenticators and recovery codes, their policy per role, their admin."""

@@ -1,0 +1,1 @@
+"""Outgoing mail: templates in every language, the transactional outbox and its SMTP sender."""

@@ -1,0 +1,1 @@
+"""Passkeys (W3C WebAuthn Level 2): registration, the passwordless login and the second factor."""

@@ -1,0 +1,132 @@
+"""Driving the passkey ceremonies through the app as the page's script does: options as JSON (the
+CSRF token in ``X-CSRFToken``), the software authenticator's answer posted with the form."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from auth_service.oidc.assurance import ACR_ONE_FACTOR, AMR_PASSWORD
+from tests.auth_service.conftest import AuthClient
+from tests.auth_service.login.db import fetch
+from tests.auth_service.login.flow import REQUEST_INPUT, authorize, csrf_of, location, redeem, web_client
+from tests.auth_service.passkeys.soft_authenticator import SoftAuthenticator
+from tests.auth_service.test_token_grants import claims_of
+
+__all__ = [
+    "ORIGIN",
+    "PASSWORD",
+    "AccountBrowser",
+    "authenticator",
+    "login_options",
+    "passkey_login",
+    "sign_in",
+    "tokens_of",
+]
+
+ORIGIN = "http://auth.test"
+"""The issuer's origin: the default ``AUTH_WEBAUTHN_ORIGINS`` of the test settings."""
+PASSWORD = "a passphrase for the passkey tests 9"
+
+
+def authenticator(**flags: Any) -> SoftAuthenticator:
+    return SoftAuthenticator(ORIGIN, **flags)
+
+
+def sign_in(auth: AuthClient, user_id: UUID) -> None:
+    """A live browser session for ``user_id`` in the test client (as a password login leaves)."""
+    _, secret = auth.call(
+        auth.services.browser.browser_sessions.start,
+        user_id, amr=[AMR_PASSWORD], acr=ACR_ONE_FACTOR, source_ip=None, user_agent=None, replacing=None,
+    )  # fmt: skip
+    auth.http.cookies.clear()  # the browser's previous session cookie (set by a response) goes
+    auth.http.cookies.set(auth.services.browser.session_cookie.name, secret)
+
+
+class AccountBrowser:
+    """The passkey list page of the signed-in person, and its forms."""
+
+    def __init__(self, auth: AuthClient) -> None:
+        self.auth = auth
+
+    def page(self, query: str = "") -> httpx.Response:
+        return self.auth.http.get(f"/account/passkeys{query}", follow_redirects=False)
+
+    def token(self) -> str:
+        page = self.page()
+        assert page.status_code == 200, page.text[:500]
+        return csrf_of(page)
+
+    def options(self) -> dict[str, Any]:
+        answer = self.auth.http.post("/account/passkeys/options", headers={"X-CSRFToken": self.token()})
+        assert answer.status_code == 200, answer.text[:500]
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def add(self, credential: dict[str, Any] | str, name: str = "") -> httpx.Response:
+        value = credential if isinstance(credential, str) else json.dumps(credential)
+        form = {"_csrf_token": self.token(), "credential": value, "name": name}
+        return self.auth.http.post("/account/passkeys", data=form, follow_redirects=False)
+
+    def register(self, device: SoftAuthenticator, name: str = "") -> httpx.Response:
+        answer = self.add(device.create(self.options()), name)
+        assert answer.status_code in (200, 303), answer.text[:800]
+        return answer
+
+    def rename(self, passkey_id: str, name: str) -> httpx.Response:
+        form = {"_csrf_token": self.token(), "name": name}
+        return self.auth.http.post(f"/account/passkeys/{passkey_id}/name", data=form, follow_redirects=False)
+
+    def remove(self, passkey_id: str) -> httpx.Response:
+        form = {"_csrf_token": self.token()}
+        return self.auth.http.post(
+            f"/account/passkeys/{passkey_id}/delete", data=form, follow_redirects=False
+        )
+
+
+def login_options(auth: AuthClient, login_path: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The login page's passkey options, and the passkey form's fields (CSRF token, request)."""
+    page = auth.http.get(login_path)
+    assert page.status_code == 200, page.text[:500]
+    form = {"_csrf_token": csrf_of(page)}
+    match = REQUEST_INPUT.search(page.text)
+    if match:
+        form["request"] = match.group(1)
+    answer = auth.http.post("/passkeys/login/options", headers={"X-CSRFToken": form["_csrf_token"]})
+    assert answer.status_code == 200, answer.text[:500]
+    options: dict[str, Any] = answer.json()
+    return options, form
+
+
+def passkey_login(
+    auth: AuthClient, login_path: str, device: SoftAuthenticator, **tamper: Any
+) -> httpx.Response:
+    """The passkey button of the login page; ``tamper`` goes to the authenticator (``origin``...)."""
+    options, form = login_options(auth, login_path)
+    assertion = device.get(options, **tamper)
+    return auth.http.post(
+        "/passkeys/login", data={**form, "credential": json.dumps(assertion)}, follow_redirects=False
+    )
+
+
+def tokens_of(auth: AuthClient, answer: httpx.Response, client_id: str) -> dict[str, Any]:
+    """The ID token's claims of the code the login ended with (a first-party client: no consent)."""
+    target = location(answer)
+    code = httpx.URL(target).params["code"]
+    token = redeem(auth, client_id, code)
+    assert token.status_code == 200, token.text
+    claims: dict[str, Any] = claims_of(token.json()["id_token"])
+    return claims
+
+
+def first_party_login_path(auth: AuthClient) -> tuple[str, str]:
+    """A first-party app's authorization request: its client id and the login page it leads to."""
+    client = web_client(auth, first_party=True)
+    return client.client_id, location(authorize(auth, client.client_id))
+
+
+def passkey_rows(auth: AuthClient) -> list[dict[str, Any]]:
+    return fetch(auth, "SELECT * FROM passkeys ORDER BY created_at, id")
