@@ -17,6 +17,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.browser.conftest import Screenshots, skip_module_without_a_browser
@@ -62,7 +63,10 @@ def _at(driver: WebDriver, path: str) -> None:
 
 
 def _submit(driver: WebDriver) -> None:
+    """Submit the page's form and wait for the next page (the click alone may return before it)."""
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    WebDriverWait(driver, 20).until(staleness_of(page), "the form's answer never came")
 
 
 def _text(driver: WebDriver) -> str:
@@ -99,8 +103,7 @@ def _forgot_and_reset(
     browser.get(link_in(reset_mail, "/password/reset"))
     assert f"For the account {email}." in _text(browser)
     _choose_password(browser, "password1234")
-    # the refused form comes back as a new page: wait for it (a loaded machine may still show the old one)
-    error = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "[role=alert]")).text
+    error = browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
     assert "too short or too easy to guess" in error
     assert "reset_error" in (browser.find_element(By.ID, "password").get_attribute("aria-describedby") or "")
     shot.shot(browser, "reset refused weak password")
