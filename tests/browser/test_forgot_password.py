@@ -59,7 +59,13 @@ def mailing_provider(
 
 
 def _at(driver: WebDriver, path: str) -> None:
-    WebDriverWait(driver, 20).until(lambda d: urlsplit(d.current_url).path == path, f"never reached {path}")
+    WebDriverWait(driver, 20).until(
+        lambda d: (
+            urlsplit(d.current_url).path == path
+            and d.execute_script("return document.readyState") == "complete"
+        ),
+        f"never reached {path}",
+    )
 
 
 def _submit(driver: WebDriver) -> None:

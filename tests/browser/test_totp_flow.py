@@ -13,6 +13,7 @@ import pyotp
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.browser.conftest import Screenshots, skip_module_without_a_browser
@@ -40,7 +41,13 @@ def app(provider: Provider) -> Iterator[RelyingParty]:
 
 
 def _at(driver: WebDriver, path: str) -> None:
-    WebDriverWait(driver, 20).until(lambda d: urlsplit(d.current_url).path == path, f"never reached {path}")
+    WebDriverWait(driver, 20).until(
+        lambda d: (
+            urlsplit(d.current_url).path == path
+            and d.execute_script("return document.readyState") == "complete"
+        ),
+        f"never reached {path}",
+    )
 
 
 def _type(driver: WebDriver, selector: str, text: str) -> None:
@@ -50,7 +57,11 @@ def _type(driver: WebDriver, selector: str, text: str) -> None:
 
 
 def _submit(driver: WebDriver, form: str) -> None:
+    """Submit ``form`` and wait for the next page (the click alone may return before it, and an
+    answer at the same address would otherwise be read from the old page)."""
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, f'form[action="{form}"] button[type=submit]').click()
+    WebDriverWait(driver, 20).until(staleness_of(page), f"{form} never answered")
 
 
 def test_set_up_totp_on_the_account_page_then_log_in_with_it(
