@@ -170,7 +170,7 @@ class SecondFactors:
 
     async def verify_totp(self, user_id: UUID, code: str, actor: Actor) -> None:
         """Raises ``WrongCode``, ``Throttled`` or ``ThrottlingUnavailable``."""
-        attempt = await self._throttle.before_attempt(user_id, actor.source_ip)
+        attempt = await self._throttle.before_attempt(str(user_id), actor.source_ip)
         matched = await self._accept_totp(user_id, code)
         await self._throttle.after_attempt(attempt, succeeded=matched)
         if not matched:
@@ -189,7 +189,7 @@ class SecondFactors:
 
     async def use_recovery_code(self, user_id: UUID, code: str, actor: Actor) -> int:
         """Spends the code; the unspent ones left. Raises ``WrongCode`` or a throttle refusal."""
-        attempt = await self._throttle.before_attempt(user_id, actor.source_ip)
+        attempt = await self._throttle.before_attempt(str(user_id), actor.source_ip)
         remaining: int | None = None
         async with self._pool.acquire() as conn, conn.transaction():
             sealed = await self._repo.recovery_key(conn, user_id)

@@ -15,22 +15,16 @@ concurrent guesses cannot all pass before the first failure is recorded.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import unicodedata
 
-from auth_service.throttling.client_address import address_bucket
-from auth_service.throttling.errors import Throttled
-from auth_service.throttling.scripts import LOGIN_BEGIN, LOGIN_SUCCEEDED
+from auth_service.throttling.lockout import Lockout
 from auth_service.throttling.store import ThrottleStore
-from auth_service.tokens.login_guard import LoginAttempt
 from auth_service.users.emails import InvalidEmail, normalise_email
 
 __all__ = ["ACCOUNT_LIMITER", "ADDRESS_LIMITER", "LoginThrottle", "account_name"]
 
 ACCOUNT_LIMITER = "login_account"
 ADDRESS_LIMITER = "login_ip"
-_REFUSED_BY = {1: ADDRESS_LIMITER, 2: ACCOUNT_LIMITER}
 
 
 def account_name(username: str) -> str:
@@ -43,10 +37,10 @@ def account_name(username: str) -> str:
     return folded.casefold()
 
 
-class LoginThrottle:
-    """The ``LoginGuard`` of the password grant."""
+class LoginThrottle(Lockout):
+    """The ``LoginGuard`` of the password grant and the login form: accounts named by ``account_name``."""
 
-    __slots__ = ("_account_args", "_begin", "_store", "_succeeded")
+    __slots__ = ()
 
     def __init__(
         self,
@@ -58,48 +52,8 @@ class LoginThrottle:
         ip_max_failures: int,
         ip_window_seconds: int,
     ) -> None:
-        self._store = store
-        self._begin = store.script(LOGIN_BEGIN)
-        self._succeeded = store.script(LOGIN_SUCCEEDED)
-        self._account_args = (
-            threshold,
-            max_lock_seconds * 1000,
-            reset_seconds * 1000,
-            ip_max_failures,
-            ip_window_seconds * 1000,
-        )
-
-    def _keys(self, account: str, source_ip: str | None) -> list[str]:
-        # A digest, so Redis holds no email addresses and a key's length does not depend on input.
-        digest = hashlib.sha256(account_name(account).encode()).hexdigest()[:32]
-        prefix = self._store.prefix
-        return [
-            f"{prefix}{ACCOUNT_LIMITER}:{digest}",
-            f"{prefix}{ADDRESS_LIMITER}:{address_bucket(source_ip)}",
-        ]
-
-    async def before_attempt(self, account: str, source_ip: str | None) -> LoginAttempt:
-        """Raises ``Throttled`` (429) or ``ThrottlingUnavailable`` (503, failing closed)."""
-        ticket = secrets.token_hex(8)
-        reply = await self._store.run(
-            self._begin,
-            self._keys(account, source_ip),
-            [ticket, *self._account_args],
-            limiters=(ADDRESS_LIMITER, ACCOUNT_LIMITER),
-        )
-        if reply is None:  # Redis away, failing open: nothing was counted
-            return LoginAttempt(account, source_ip)
-        refused_by, wait_ms = int(reply[0]), int(reply[1])
-        self._store.decision(ADDRESS_LIMITER, throttled=refused_by == 1)
-        if refused_by != 1:
-            self._store.decision(ACCOUNT_LIMITER, throttled=refused_by == 2)
-        if refused_by:
-            raise Throttled(_REFUSED_BY[refused_by], wait_ms)
-        return LoginAttempt(account, source_ip, ticket)
-
-    async def after_attempt(self, attempt: LoginAttempt, *, succeeded: bool) -> None:
-        """A failure was counted when the attempt began; a success clears the account's record."""
-        if succeeded and attempt.ticket is not None:
-            await self._store.run_quietly(
-                self._succeeded, self._keys(attempt.account, attempt.source_ip), [attempt.ticket]
-            )
+        super().__init__(
+            store, (ACCOUNT_LIMITER, ADDRESS_LIMITER), account_name, threshold=threshold,
+            max_lock_seconds=max_lock_seconds, reset_seconds=reset_seconds, ip_max_failures=ip_max_failures,
+            ip_window_seconds=ip_window_seconds,
+        )  # fmt: skip

@@ -1,6 +1,6 @@
 """Second-factor throttling: a lockout of its own per person, and a failure limit per address.
 
-The login lockout's shape (``login.py``, the same Lua scripts), on other keys: the
+The login lockout's mechanism (``lockout.py``), on other keys: the
 ``threshold``-th wrong code in a row locks the person's second step for one second, each further
 one doubles the lock (capped), a right code clears the count, a quiet period clears it too, and
 codes tried during a lock are refused unseen (the right one included). Per source address, at most
@@ -15,25 +15,19 @@ so concurrent guesses cannot all pass before the first failure is recorded.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from uuid import UUID
-
-from auth_service.throttling.client_address import address_bucket
-from auth_service.throttling.errors import Throttled
-from auth_service.throttling.scripts import LOGIN_BEGIN, LOGIN_SUCCEEDED
+from auth_service.throttling.lockout import Lockout
 from auth_service.throttling.store import ThrottleStore
-from auth_service.tokens.login_guard import LoginAttempt
 
 __all__ = ["SECOND_FACTOR_ACCOUNT_LIMITER", "SECOND_FACTOR_ADDRESS_LIMITER", "SecondFactorThrottle"]
 
 SECOND_FACTOR_ACCOUNT_LIMITER = "second_factor_account"
 SECOND_FACTOR_ADDRESS_LIMITER = "second_factor_ip"
-_REFUSED_BY = {1: SECOND_FACTOR_ADDRESS_LIMITER, 2: SECOND_FACTOR_ACCOUNT_LIMITER}
 
 
-class SecondFactorThrottle:
-    __slots__ = ("_args", "_begin", "_store", "_succeeded")
+class SecondFactorThrottle(Lockout):
+    """Attempts name the person by their user id (``str(user.id)``)."""
+
+    __slots__ = ()
 
     def __init__(
         self,
@@ -45,47 +39,8 @@ class SecondFactorThrottle:
         ip_max_failures: int,
         ip_window_seconds: int,
     ) -> None:
-        self._store = store
-        self._begin = store.script(LOGIN_BEGIN)
-        self._succeeded = store.script(LOGIN_SUCCEEDED)
-        self._args = (
-            threshold,
-            max_lock_seconds * 1000,
-            reset_seconds * 1000,
-            ip_max_failures,
-            ip_window_seconds * 1000,
-        )
-
-    def _keys(self, user_id: str, source_ip: str | None) -> list[str]:
-        digest = hashlib.sha256(user_id.encode()).hexdigest()[:32]
-        prefix = self._store.prefix
-        return [
-            f"{prefix}{SECOND_FACTOR_ACCOUNT_LIMITER}:{digest}",
-            f"{prefix}{SECOND_FACTOR_ADDRESS_LIMITER}:{address_bucket(source_ip)}",
-        ]
-
-    async def before_attempt(self, user_id: UUID, source_ip: str | None) -> LoginAttempt:
-        """Raises ``Throttled`` (429) or ``ThrottlingUnavailable`` (503, failing closed)."""
-        ticket = secrets.token_hex(8)
-        reply = await self._store.run(
-            self._begin,
-            self._keys(str(user_id), source_ip),
-            [ticket, *self._args],
-            limiters=(SECOND_FACTOR_ADDRESS_LIMITER, SECOND_FACTOR_ACCOUNT_LIMITER),
-        )
-        if reply is None:  # Redis away, failing open: nothing was counted
-            return LoginAttempt(str(user_id), source_ip)
-        refused_by, wait_ms = int(reply[0]), int(reply[1])
-        self._store.decision(SECOND_FACTOR_ADDRESS_LIMITER, throttled=refused_by == 1)
-        if refused_by != 1:
-            self._store.decision(SECOND_FACTOR_ACCOUNT_LIMITER, throttled=refused_by == 2)
-        if refused_by:
-            raise Throttled(_REFUSED_BY[refused_by], wait_ms)
-        return LoginAttempt(str(user_id), source_ip, ticket)
-
-    async def after_attempt(self, attempt: LoginAttempt, *, succeeded: bool) -> None:
-        """A wrong code was counted when it was tried; a right one clears the person's record."""
-        if succeeded and attempt.ticket is not None:
-            await self._store.run_quietly(
-                self._succeeded, self._keys(attempt.account, attempt.source_ip), [attempt.ticket]
-            )
+        super().__init__(
+            store, (SECOND_FACTOR_ACCOUNT_LIMITER, SECOND_FACTOR_ADDRESS_LIMITER), str, threshold=threshold,
+            max_lock_seconds=max_lock_seconds, reset_seconds=reset_seconds, ip_max_failures=ip_max_failures,
+            ip_window_seconds=ip_window_seconds,
+        )  # fmt: skip
