@@ -32,7 +32,7 @@ import httpx
 from bench.auth_load import wait_quiet
 from bench.auth_oidc_peer import RP_CLIENT_ID, RP_REDIRECT_URI
 from bench.auth_sso import register_app
-from bench.auth_tokens import ARGON2, EMAIL, PASSWORD, Server, data_stores, raw_argon2_verifies_per_second
+from bench.auth_tokens import ARGON2, PASSWORD, PERSON, Server, data_stores, raw_argon2_verifies_per_second
 from tests.browser.form_driver import forms_of
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
@@ -77,7 +77,7 @@ async def full_login(http: httpx.AsyncClient, issuer: str) -> None:
             if field["type"] == "password":
                 data[field["name"]] = PASSWORD
             elif field["type"] == "email" or field.get("autocomplete") == "username":
-                data[field["name"]] = EMAIL
+                data[field["name"]] = PERSON
         response = await http.post(urljoin(str(response.url), form.action or str(response.url)), data=data)
     raise RuntimeError("too many steps")
 
@@ -164,6 +164,7 @@ def main() -> None:
         server = Server(database, redis, "RS256", Path(work))
         try:
             register_app(server)
+            server.add_person(PERSON)
             bench_logins(server, raw)
             bench_login_page(server)
         finally:

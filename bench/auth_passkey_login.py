@@ -92,15 +92,9 @@ def passkey_login(issuer: str, devices: list[SoftAuthenticator]) -> Callable[[in
 def enrol(server: Server) -> list[SoftAuthenticator]:
     """Two people (viewer role): one logs in with the password only; the other adds one passkey
     per worker, in one session of a password login (before any passkey, no second step)."""
-    issuer, admin = server.process.url, server.login()
+    issuer = server.process.url
     for email in (PERSON, PERSON + ".pw"):
-        created = httpx.post(
-            f"{issuer}/api/1/admin/users",
-            json={"email": email, "password": PASSWORD, "roles": ["viewer"]},
-            headers={"Authorization": f"Bearer {admin['access_token']}"},
-            timeout=30,
-        )
-        created.raise_for_status()
+        server.add_person(email, PASSWORD)
     devices = [SoftAuthenticator(issuer) for _ in range(WORKERS)]
     with httpx.Client(base_url=issuer, timeout=30) as http:
         page = http.get("/login?return_to=%2Faccount%2Fpasskeys")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 from bench.auth_oidc_peer import RP_CLIENT_ID, RP_REDIRECT_URI, OidcPeer, peer_available
-from bench.auth_tokens import EMAIL, PASSWORD, Server, data_stores
+from bench.auth_tokens import PASSWORD, PERSON, Server, data_stores
 
 SSO_FLOW = Path(__file__).resolve().parents[2] / "shared" / "bench-peers" / "sso_flow.py"
 SECONDS = os.environ.get("BENCH_SECONDS", "8")
@@ -69,17 +71,36 @@ def register_app(server: Server) -> None:
 
 def ours(server: Server) -> Target:
     register_app(server)
+    server.add_person(PERSON)
     url = server.process.url
     assert server.process.process is not None
     return Target(
-        "ours", f"{url}/.well-known/openid-configuration", url, server.process.process.pid, EMAIL, PASSWORD
+        "ours", f"{url}/.well-known/openid-configuration", url, server.process.process.pid, PERSON, PASSWORD
     )
 
 
+def pin(pid: int, cpus: set[int]) -> None:
+    """Keep a process and its children on ``cpus`` (Linux; elsewhere the scheduler decides)."""
+    if hasattr(os, "sched_setaffinity"):
+        process = psutil.Process(pid)
+        for each in (process, *process.children(recursive=True)):
+            os.sched_setaffinity(each.pid, cpus)
+
+
 def sso_flow(target: Target) -> str:
-    """sso_flow.py's one line for ``target`` (the load runs in its own process)."""
+    """sso_flow.py's one line for ``target`` (the load runs in its own process). With two CPUs or
+    more, the provider runs alone on the last one and the load on the others, so neither provider
+    shares its core with the load generator (or with the other's run)."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) >= 2:
+        pin(target.pid, {cpus[-1]})
     done = subprocess.run(
         [
+            *(
+                ["taskset", "-c", ",".join(map(str, cpus[:-1]))]
+                if len(cpus) >= 2 and shutil.which("taskset")
+                else []
+            ),
             sys.executable,
             str(SSO_FLOW),
             *("--discovery", target.discovery, "--base-url", target.base_url),

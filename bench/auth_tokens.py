@@ -45,6 +45,8 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 ARGON2 = {"memory_kib": 19456, "time_cost": 2, "parallelism": 1}
 EMAIL, PASSWORD = "bench.user@example.com", "benchmark passphrase of decent length"
+# The person the browser benchmarks log in as: a viewer, as the admin's role requires a second factor.
+PERSON = "bench.person@example.com"
 
 
 # ---------------------------------------------------------------- raw argon2
@@ -134,6 +136,17 @@ class Server:
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
+
+    def add_person(self, email: str, password: str = PASSWORD) -> None:
+        """A person with the viewer role (no second factor due), made through the admin API."""
+        admin = self.login()
+        created = httpx.post(
+            f"{self.process.url}/api/1/admin/users",
+            json={"email": email, "password": password, "roles": ["viewer"]},
+            headers={"Authorization": f"Bearer {admin['access_token']}"},
+            timeout=30,
+        )
+        created.raise_for_status()
 
     def cpu_seconds(self) -> float:
         times = self.ps.cpu_times()
