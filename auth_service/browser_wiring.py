@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from auth_service.account_wiring import (
     AccountServices,
@@ -39,6 +39,7 @@ from auth_service.passwords.hashing import PasswordHashing
 from auth_service.settings import AuthSettings
 from auth_service.throttling.limits import Throttles
 from auth_service.tokens.audience import AudienceResolver
+from auth_service.tokens.fresh_codes import FreshCodes
 from auth_service.tokens.sessions import SessionService
 from auth_service.users.service import UserService
 from auth_service.web.pages import Pages
@@ -63,6 +64,8 @@ class GraphParts:
     sessions: SessionService
     hashing: PasswordHashing
     throttles: Throttles
+    fresh_codes: FreshCodes = field(default_factory=FreshCodes)
+    """The codes the authorization endpoint just issued, for the token endpoint of this process."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,6 +112,7 @@ def build_browser_services(
         settings, pool, audit, clients=parts.directory, audiences=parts.audiences, consents=consents,
         sessions=browser_sessions, hashing=parts.hashing, guard=parts.throttles.login,
         on_login_failure=parts.metrics.login_failure, factors=factors.factors, enrolments=factors.enrolments,
+        fresh_codes=parts.fresh_codes,
     )  # fmt: skip
     device = DeviceAuthorizations(
         pool, ClientAuthenticator(parts.directory), parts.audiences, audit, settings.device,

@@ -24,6 +24,7 @@ from auth_service.tokens.access import AccessTokenIssuer, IssuedAfter
 from auth_service.tokens.audience import AudienceResolver
 from auth_service.tokens.code_grant import AuthorizationCodeGrant
 from auth_service.tokens.device_grant import DeviceCodeGrant
+from auth_service.tokens.fresh_codes import FreshCodes
 from auth_service.tokens.grants import Grant, TokenService
 from auth_service.tokens.introspection import TokenIntrospection
 from auth_service.tokens.login_tokens import LoginTokens
@@ -42,6 +43,7 @@ class OAuthServices:
     tokens: TokenService
     revocation: TokenRevocation
     introspection: TokenIntrospection
+    fresh_codes: FreshCodes
 
 
 def _id_tokens(signing_keys: SigningKeys, settings: TokenSettings, oidc: OidcSettings) -> IdTokenIssuer:
@@ -65,11 +67,12 @@ def build_oauth_services(
     clock: Callable[[], float],
     issued_after: IssuedAfter,
     oidc: OidcSettings,
+    fresh_codes: FreshCodes,
 ) -> OAuthServices:
     issuer = AccessTokenIssuer(signing_keys.keyring, issuer=settings.issuer, issued_after=issued_after)
     logins = LoginTokens(settings, issuer, audiences, audit, _id_tokens(signing_keys, settings, oidc))
     more_grants: dict[str, Grant] = {
-        "authorization_code": AuthorizationCodeGrant(pool, logins, sessions, audit, clock=clock),
+        "authorization_code": AuthorizationCodeGrant(pool, logins, sessions, audit, fresh_codes, clock=clock),
         DEVICE_CODE_GRANT: DeviceCodeGrant(pool, logins),
     }
     tokens = TokenService(
@@ -81,4 +84,5 @@ def build_oauth_services(
         tokens=tokens,
         revocation=TokenRevocation(pool, presented, revoker, sessions, audit),
         introspection=TokenIntrospection(pool, presented, limiter=throttles.introspection),
+        fresh_codes=fresh_codes,
     )

@@ -251,17 +251,17 @@ def build_services(
     any_audience = TokenVerifier(own_keys, issuer=tokens.issuer, audience=None, leeway=LEEWAY)
     presented = PresentedTokens(ClientAuthenticator(directory), any_audience)
     revocations = RevocationPropagation.build(settings, redis, metrics, revoker, LEEWAY)
-    oauth = build_oauth_services(
-        tokens, audiences, pool, presented, signing_keys, hashing, audit, revoker, sessions, directory,
-        throttles, metrics, kek, clock, revocations.feed.issued_after, settings.oidc,
-    )  # fmt: skip
-    bearer_verifier = _bearer_verifier(tokens, own_keys, revocations.feed, metrics)
-    userinfo_verifier = _bearer_verifier(tokens, own_keys, revocations.feed, metrics, audience=None)
-    revocations.follow_key_revocations(signing_keys, [bearer_verifier, any_audience, userinfo_verifier])
     parts = GraphParts(
         pool=pool, audit=audit, metrics=metrics, kek=kek, keyring=signing_keys.keyring, own_keys=own_keys,
         directory=directory, audiences=audiences, sessions=sessions, hashing=hashing, throttles=throttles,
     )  # fmt: skip
+    oauth = build_oauth_services(
+        tokens, audiences, pool, presented, signing_keys, hashing, audit, revoker, sessions, directory,
+        throttles, metrics, kek, clock, revocations.feed.issued_after, settings.oidc, parts.fresh_codes,
+    )  # fmt: skip
+    bearer_verifier = _bearer_verifier(tokens, own_keys, revocations.feed, metrics)
+    userinfo_verifier = _bearer_verifier(tokens, own_keys, revocations.feed, metrics, audience=None)
+    revocations.follow_key_revocations(signing_keys, [bearer_verifier, any_audience, userinfo_verifier])
     mail = build_mail_services(settings, parts, users, clock)
     return AuthServices(
         settings=settings,

@@ -35,6 +35,7 @@ from auth_service.resources.registry import ResourceRegistry
 from auth_service.settings import AuthSettings, OAuthSettings
 from auth_service.tokens.audience import AudienceResolver
 from auth_service.tokens.credentials import CredentialCheck
+from auth_service.tokens.fresh_codes import FreshCodes
 from auth_service.tokens.login_guard import LoginGuard
 from auth_service.web.pages import Pages
 from shared.db.pool import PostgresPool
@@ -70,6 +71,7 @@ class FrontDoor:
         on_login_failure: Callable[[str], None] | None,
         factors: SecondFactors,
         enrolments: Enrolments,
+        fresh_codes: FreshCodes,
     ) -> FrontDoor:
         authorization = AuthorizationService(
             pool,
@@ -79,13 +81,15 @@ class FrontDoor:
             audiences=audiences,
             consents=consents,
             factors=factors,
+            fresh=fresh_codes,
+            sessions=sessions,
         )
         ttl = settings.mfa.second_step_ttl
-        second_step = SecondStep(pool, authorization, sessions, factors, audit, ttl=ttl)
+        second_step = SecondStep(pool, authorization, sessions, factors, ttl=ttl)
         second_cookie = SecondStepCookie(secure=settings.tokens.issuer.startswith("https://"), max_age=ttl)
         credentials = CredentialCheck(pool, hashing, audit, guard, on_login_failure)
         pushed = PushedRequests(pool, ClientAuthenticator(clients), audiences)
-        login = BrowserLogin(credentials, sessions, authorization, second_step, audit)
+        login = BrowserLogin(credentials, sessions, authorization, second_step)
         return cls(authorization, login, pushed, second_step, second_cookie, factors, enrolments)
 
     def pages(
@@ -100,7 +104,7 @@ class FrontDoor:
         """``/oauth/authorize``, ``/login``, ``/login/second-factor`` and ``/consent``, for the
         browser router."""
         return [
-            *authorization_handlers(self.authorization, sessions, cookie, pages, limits),
+            *authorization_handlers(self.authorization, cookie, pages, limits),
             *login_pages(self.authorization, self.login, sessions, cookie, pages, actors, self.second_cookie),
             *self._second_step_pages(sessions, cookie, pages, actors),
             *consent_pages(self.authorization, sessions, cookie, pages, actors, registry),

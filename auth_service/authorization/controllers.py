@@ -24,7 +24,6 @@ from auth_service.authorization.parameters import Query
 from auth_service.authorization.pushed import PushedRequest, PushedRequests
 from auth_service.authorization.service import AuthorizationService
 from auth_service.browser_sessions.cookies import SessionCookie
-from auth_service.browser_sessions.service import BrowserSessions
 from auth_service.openapi_forms import form_operation
 from auth_service.settings import OAuthSettings
 from auth_service.tokens.controllers import CLIENT_FIELDS, OAUTH_ERRORS, OAuthErrorBody, form_reader
@@ -81,17 +80,17 @@ def bounded_query(items: list[tuple[str, Any]], limits: OAuthSettings) -> Query:
 
 def authorization_handlers(
     authorization: AuthorizationService,
-    sessions: BrowserSessions,
     cookie: SessionCookie,
     pages: Pages,
     limits: OAuthSettings,
 ) -> list[HTTPRouteHandler]:
     async def answer(request: AnyRequest, items: list[tuple[str, Any]]) -> Response[Any]:
         query = bounded_query(items, limits)
-        session = await sessions.current(cookie.read(request))
         asked = None if "request_uri" in query else query.get("ui_locales")  # RFC 9126 section 4
         locale = pages.locale(request, asked[0] if asked else None)
-        return respond(pages, request, await authorization.authorize(query, session), locale=locale)
+        return respond(
+            pages, request, await authorization.authorize(query, cookie.read(request)), locale=locale
+        )
 
     @get("/oauth/authorize", name="authorize")
     async def authorize(request: AnyRequest) -> Response[Any]:

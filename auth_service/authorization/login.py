@@ -17,7 +17,7 @@ from uuid import UUID
 
 import msgspec
 
-from auth_service.audit.service import Actor, AuditTrail
+from auth_service.audit.service import Actor
 from auth_service.authorization.errors import RequestExpired
 from auth_service.authorization.pending_logins import PendingLogin
 from auth_service.authorization.second_step import SecondStep
@@ -46,7 +46,7 @@ class LoginSecret(msgspec.Struct, frozen=True):
 
 
 class BrowserLogin:
-    __slots__ = ("_audit", "_authorization", "_credentials", "_second_step", "_sessions")
+    __slots__ = ("_authorization", "_credentials", "_second_step", "_sessions")
 
     def __init__(
         self,
@@ -54,13 +54,11 @@ class BrowserLogin:
         sessions: BrowserSessions,
         authorization: AuthorizationService,
         second_step: SecondStep,
-        audit: AuditTrail,
     ) -> None:
         self._credentials = credentials
         self._sessions = sessions
         self._authorization = authorization
         self._second_step = second_step
-        self._audit = audit
 
     async def login(
         self,
@@ -78,9 +76,10 @@ class BrowserLogin:
         back = safe_return_to(return_to)
         if request_id is None and back is None:
             raise RequestExpired
-        key = None
-        if request_id is not None:
-            key = (await self._authorization.pending(request_id)).request.id  # expired: said before any work
+        read = (
+            None if request_id is None else await self._authorization.pending(request_id)
+        )  # said before any work
+        key = None if read is None else read.request.id
         user = await self._credentials.verify(email, password, actor)
         replacing = current.id if current else None
         login = PendingLogin(user.id, [AMR_PASSWORD], key, back, replacing, None)
@@ -94,16 +93,10 @@ class BrowserLogin:
             source_ip=actor.source_ip,
             user_agent=user_agent,
             replacing=replacing,
-        )
-        await self._audit.record(
-            "login",
-            Actor(id=str(user.id), source_ip=actor.source_ip),
-            target_type="user",
-            target_id=str(user.id),
-            details={"browser_session": str(session.id)},
+            login={},
         )
         if request_id is not None:
-            return await self._authorization.logged_in(request_id, session), LoginSecret(secret)
+            return await self._authorization.logged_in(request_id, session, read), LoginSecret(secret)
         assert back is not None
         return ToPage(back), LoginSecret(secret)
 

@@ -22,7 +22,7 @@ from uuid import UUID
 
 import msgspec
 
-from auth_service.audit.service import Actor, AuditTrail
+from auth_service.audit.service import Actor
 from auth_service.authorization.errors import RequestExpired
 from auth_service.authorization.pending_logins import PendingLogin, PendingLoginRepository
 from auth_service.authorization.service import SECOND_STEP_PATH, Answer, AuthorizationService, ToPage
@@ -57,7 +57,7 @@ class Step(msgspec.Struct, frozen=True):
 
 
 class SecondStep:
-    __slots__ = ("_audit", "_authorization", "_factors", "_pool", "_repo", "_sessions", "_ttl", "_users")
+    __slots__ = ("_authorization", "_factors", "_pool", "_repo", "_sessions", "_ttl", "_users")
 
     def __init__(
         self,
@@ -65,7 +65,6 @@ class SecondStep:
         authorization: AuthorizationService,
         sessions: BrowserSessions,
         factors: SecondFactors,
-        audit: AuditTrail,
         *,
         ttl: int,
     ) -> None:
@@ -73,7 +72,6 @@ class SecondStep:
         self._authorization = authorization
         self._sessions = sessions
         self._factors = factors
-        self._audit = audit
         self._ttl = ttl
         self._repo = PendingLoginRepository()
         self._users = UserRepository()
@@ -181,11 +179,7 @@ class SecondStep:
         acr = ACR_TWO_FACTORS if AMR_MFA in amr else ACR_ONE_FACTOR
         session, secret = await self._sessions.start(
             login.user_id, amr=amr, acr=acr, source_ip=actor.source_ip, user_agent=user_agent,
-            replacing=login.replacing,
-        )  # fmt: skip
-        await self._audit.record(
-            "login", Actor(id=str(login.user_id), source_ip=actor.source_ip), target_type="user",
-            target_id=str(login.user_id), details={"browser_session": str(session.id), "amr": amr},
+            replacing=login.replacing, login={"amr": amr},
         )  # fmt: skip
         return session, secret
 

@@ -1,18 +1,16 @@
 """The authorization endpoint's decision: log in, consent, or answer the client with a code.
 
-``authorize`` validates a request once (``parameters.py``) and stores it; from then on only its
-id travels (``/login?request=``, ``/consent?request=``) and every step calls ``decide`` again,
-which reads what was stored. A pushed request (RFC 9126, ``pushed.py``) was validated and stored
-by ``POST /oauth/par``: ``authorize`` with its ``request_uri`` turns it into such a request, once.
-A login is needed without a live session, for ``prompt=login``, and past ``max_age``
-(``max_age=0`` always), unless this very request's login made the session. Consent is needed
-for a third-party client whose remembered consent does not cover the grant, or for
-``prompt=consent``. ``prompt=none`` turns either need into ``login_required`` or
-``consent_required`` at the client. A second factor due (``SecondFactors.due``) is the second
-step, or the login page when one must be set up (``prompt=none``: ``login_required``, or
-``interaction_required`` for one to set up). The grant: the identity scopes asked plus the
-resource scopes asked that both the client and the person hold (no ``scope``: the client's and
-the person's in common). An answered request is deleted with its code written, in one transaction.
+``authorize`` validates a request once (``parameters.py``); a page that must carry it stores it,
+and only its id travels (``/login?request=``, ``/consent?request=``), each step calling ``decide``
+again. A pushed request (RFC 9126, ``pushed.py``) is such a stored request, used once. A login is
+needed without a live session, for ``prompt=login`` and past ``max_age`` (``max_age=0``: always),
+unless this very request's login made the session; consent, for a third-party client whose
+remembered consent does not cover the grant, or ``prompt=consent``; the second step, when a second
+factor is due (``SecondFactors.due``; the login page when one must be set up). ``prompt=none``
+turns each need into its error at the client. The grant: the identity scopes asked plus the
+resource scopes asked that both the client and the person hold. The single sign-on of a
+first-party app is one statement (``_single_sign_on``); an answered stored request is deleted
+with its code written, in one statement too.
 """
 
 from __future__ import annotations
@@ -24,8 +22,18 @@ import msgspec
 
 from auth_service.audit.service import Actor
 from auth_service.authorization.errors import AuthorizationError, RequestExpired, UntrustedRequest
+from auth_service.authorization.outcomes import (
+    SECOND_STEP_PATH,
+    Answer,
+    Pending,
+    Ready,
+    ToClient,
+    ToPage,
+    draft_of,
+    grant_of,
+    request_key,
+)  # fmt: skip
 from auth_service.authorization.parameters import (
-    AuthorizationParameters,
     Query,
     Reply,
     trusted_reply,
@@ -33,62 +41,25 @@ from auth_service.authorization.parameters import (
 )
 from auth_service.authorization.pushed import pushed_id
 from auth_service.authorization.repository import AuthorizationRequestRepository, StoredRequest
-from auth_service.browser_sessions.service import BrowserSession
+from auth_service.browser_sessions.service import BrowserSession, BrowserSessions
 from auth_service.browser_settings import LoginSettings
 from auth_service.clients.directory import ClientDirectory
-from auth_service.clients.repository import ClientRecord
 from auth_service.consents.service import Consents
 from auth_service.factors.service import Due, SecondFactors
 from auth_service.oidc.assurance import asked_acr
-from auth_service.oidc.scopes import split_identity
 from auth_service.random_secrets import digest, new_secret
 from auth_service.tokens.audience import AudienceResolver
-from auth_service.tokens.codes import CodeRepository, NewCode
+from auth_service.tokens.codes import CodeRepository
+from auth_service.tokens.fresh_codes import FreshCodes
 from auth_service.users.repository import UserRecord, UserRepository
 from shared.db.pool import PostgresPool
 
 __all__ = ["SECOND_STEP_PATH", "Answer", "AuthorizationService", "Pending", "ToClient", "ToPage"]
 
-SECOND_STEP_PATH = "/login/second-factor"
-
-
-class ToPage(msgspec.Struct, frozen=True):
-    """303 to one of our pages (a path of this origin)."""
-
-    path: str
-
-
-class ToClient(msgspec.Struct, frozen=True):
-    """The authorization response at the client's redirect URI: a code or an error, ``iss`` and
-    ``state`` included (RFC 9207)."""
-
-    reply: Reply
-    params: dict[str, str]
-
-
-Answer = ToPage | ToClient
-
-
-class Pending(msgspec.Struct, frozen=True):
-    """A stored request with its client, for the login and consent pages to show."""
-
-    request: StoredRequest
-    client: ClientRecord
-
 
 class AuthorizationService:
-    __slots__ = (
-        "_audiences",
-        "_clients",
-        "_codes",
-        "_consents",
-        "_factors",
-        "_issuer",
-        "_pool",
-        "_repo",
-        "_settings",
-        "_users",
-    )
+    __slots__ = ("_audiences", "_clients", "_codes", "_consents", "_factors", "_fresh", "_issuer", "_pool",
+                 "_repo", "_sessions", "_settings", "_users")  # fmt: skip
 
     def __init__(
         self,
@@ -100,9 +71,14 @@ class AuthorizationService:
         audiences: AudienceResolver,
         consents: Consents,
         factors: SecondFactors,
+        fresh: FreshCodes,
+        sessions: BrowserSessions,
     ) -> None:
+        """``fresh``: where the token endpoint of this process finds the codes issued here."""
         self._pool = pool
+        self._sessions = sessions
         self._factors = factors
+        self._fresh = fresh
         self._settings = settings
         self._issuer = issuer
         self._clients = clients
@@ -112,10 +88,11 @@ class AuthorizationService:
         self._codes = CodeRepository()
         self._users = UserRepository()
 
-    async def authorize(self, query: Query, session: BrowserSession | None) -> Answer:
-        """``UntrustedRequest`` (an error page) or where the browser goes next."""
+    async def authorize(self, query: Query, secret: str | None) -> Answer:
+        """``UntrustedRequest`` (an error page) or where the browser goes next; ``secret``: the
+        browser session cookie's."""
         if "request_uri" in query:
-            return await self._use_pushed(query, session)
+            return await self._use_pushed(query, await self._sessions.current(secret))
         ids = query.get("client_id") or ()
         client = await self._clients.get(ids[0]) if len(ids) == 1 else None
         reply = trusted_reply(query, client)
@@ -124,7 +101,28 @@ class AuthorizationService:
             parameters = validate(query, client, reply, self._audiences)
         except AuthorizationError as exc:
             return self._error(reply, exc.error, exc.description)
-        return await self._decide(Pending(StoredRequest(None, parameters, None), client), session)
+        pending = Pending(StoredRequest(None, parameters, None), client)
+        if secret and client.first_party and "login" not in parameters.prompt:
+            return await self._single_sign_on(pending, secret)
+        return await self._decide(pending, await self._sessions.current(secret))
+
+    async def _single_sign_on(self, pending: Pending, secret: str) -> Answer:
+        """A first-party app's request with a session cookie, nearly always answered with a code at
+        once: the session is looked up and a code written for it in one statement, then the request
+        is decided as any other; a code it does not give is discarded."""
+        code, parameters = new_secret(), pending.request.parameters
+        draft = draft_of(pending, grant_of(parameters, pending.client, None))
+        async with self._pool.acquire() as conn:
+            made = await self._codes.create_in_session(
+                conn, digest(secret), self._settings.session_idle_ttl, digest(code), draft,
+                self._settings.authorization_code_ttl,
+            )  # fmt: skip
+        session, ready = (None, None) if made is None else (made.session, (code, made))
+        answer = await self._decide(pending, session, ready=ready)
+        if made is not None and not (isinstance(answer, ToClient) and answer.params.get("code") == code):
+            async with self._pool.acquire() as conn:
+                await self._codes.discard(conn, digest(code))
+        return answer
 
     async def _use_pushed(self, query: Query, session: BrowserSession | None) -> Answer:
         """RFC 9126 section 4: ``client_id`` and ``request_uri`` alone (every other parameter is
@@ -144,7 +142,7 @@ class AuthorizationService:
 
     async def pending(self, request_id: str) -> Pending:
         """The stored request and its client, or ``RequestExpired``."""
-        key = _request_key(request_id)
+        key = request_key(request_id)
         async with self._pool.acquire() as conn:
             stored = await self._repo.get(conn, key)
         client = await self._clients.get(stored.parameters.client_id) if stored else None
@@ -152,15 +150,29 @@ class AuthorizationService:
             raise RequestExpired
         return Pending(stored, client)
 
-    async def logged_in(self, request_id: str, session: BrowserSession) -> Answer:
-        """A login for this request just started ``session``: it satisfies prompt=login and max_age."""
-        key = _request_key(request_id)
+    async def logged_in(
+        self, request_id: str, session: BrowserSession, read: Pending | None = None
+    ) -> Answer:
+        """A login for this request just started ``session``: it satisfies prompt=login and max_age.
+        ``read``: the request as the login read it. A code at once then writes nothing more; the
+        login is recorded on the request only when a page (consent, second step) reads it back."""
+        key = request_key(request_id)
+        if read is None or read.request.id != key:
+            return await self._decide(await self._mark_logged_in(key, session), session)
+        answer = await self._decide(
+            Pending(msgspec.structs.replace(read.request, logged_in_session=session.id), read.client), session
+        )
+        if isinstance(answer, ToPage):
+            await self._mark_logged_in(key, session)
+        return answer
+
+    async def _mark_logged_in(self, key: UUID, session: BrowserSession) -> Pending:
         async with self._pool.acquire() as conn:
             stored = await self._repo.logged_in(conn, key, session.id)
         client = await self._clients.get(stored.parameters.client_id) if stored else None
         if stored is None or stored.parameters.pushed or client is None:
             raise RequestExpired
-        return await self._decide(Pending(stored, client), session)
+        return Pending(stored, client)
 
     async def decide(self, request_id: str, session: BrowserSession | None) -> Answer:
         return await self._decide(await self.pending(request_id), session)
@@ -168,7 +180,7 @@ class AuthorizationService:
     async def consent_scopes(self, pending: Pending, session: BrowserSession | None) -> list[str] | None:
         """What the consent page asks for; ``None`` when a login is needed first."""
         user = await self._user(session) if not self.needs_login(pending.request, session) else None
-        return None if user is None else self._grant(pending.request.parameters, pending.client, user)
+        return None if user is None else grant_of(pending.request.parameters, pending.client, user)
 
     async def consent(
         self, request_id: str, session: BrowserSession | None, *, allow: bool, actor: Actor
@@ -195,10 +207,16 @@ class AuthorizationService:
         too_old = max_age is not None and time.time() - session.auth_time >= max_age
         return "login" in stored.parameters.prompt or too_old
 
-    async def _decide(self, pending: Pending, session: BrowserSession | None) -> Answer:
+    async def _decide(
+        self,
+        pending: Pending,
+        session: BrowserSession | None,
+        *,
+        ready: Ready | None = None,
+    ) -> Answer:
         """A first-party app asks no consent, so the person's row is not read here: the code carries
-        what the client may ask, and the token exchange (which reads the person anyway) keeps only
-        the scopes the person holds then. A live session already means an active account."""
+        what the client may ask, and the token exchange keeps only the scopes the person holds (as the
+        code's statement read them). A live session already means an active account."""
         stored, client = pending.request, pending.client
         prompt = stored.parameters.prompt
         live = session is not None and not self.needs_login(stored, session)
@@ -214,18 +232,18 @@ class AuthorizationService:
                 return await self._refuse(stored, error, "The login needs a second factor.")
             path = SECOND_STEP_PATH if due == "verify" else "/login"
             return ToPage(f"{path}?request={await self._stored_id(stored)}")
-        grant = self._grant(stored.parameters, client, user)
+        grant = grant_of(stored.parameters, client, user)
         if user is not None and (
             "consent" in prompt or not await self._consents.covers(user.id, client.client_id, grant)
         ):
             if "none" in prompt:
                 return await self._refuse(stored, "consent_required", "The person has not allowed this app.")
             return ToPage(f"/consent?request={await self._stored_id(stored)}")
-        return await self._issue(pending, session, grant)
+        return await self._issue(pending, session, grant, ready)
 
     async def _due(self, stored: StoredRequest, session: BrowserSession) -> Due | None:
         asked = asked_acr(stored.parameters.acr_values)
-        return await self._factors.due(session.user_id, acr=session.acr, asked=asked)
+        return await self._factors.due(session.user_id, acr=session.acr, asked=asked, known=session.assurance)
 
     async def _stored_id(self, stored: StoredRequest) -> UUID:
         """The request's id, storing it first if a page must carry it (the only time it is written)."""
@@ -241,41 +259,24 @@ class AuthorizationService:
             user = await self._users.by_id(conn, session.user_id)
         return user if user is not None and user.active else None
 
-    @staticmethod
-    def _grant(
-        parameters: AuthorizationParameters, client: ClientRecord, user: UserRecord | None
-    ) -> list[str]:
-        """Resource scopes both the client and the person hold (the client's alone when ``user`` is
-        not read: the token exchange narrows them to the person's)."""
-        allowed = set(client.scopes) if user is None else set(client.scopes).intersection(user.scopes)
-        if parameters.scope is None:
-            return sorted(allowed)
-        identity, resource = split_identity(parameters.scope)
-        return sorted([*identity, *(s for s in resource if s in allowed)])
-
-    async def _issue(self, pending: Pending, session: BrowserSession, grant: list[str]) -> Answer:
-        parameters = pending.request.parameters
+    async def _issue(
+        self, pending: Pending, session: BrowserSession, grant: list[str], ready: Ready | None = None
+    ) -> Answer:
+        """The code: the one written ahead with the session (``ready``) when it grants the same."""
+        if ready is not None and ready[1].code.scopes == grant:
+            (code, made), code_digest = ready, digest(ready[0])
+            self._fresh.keep(code_digest, made.code, made.person)
+            return self._answer(pending.request.parameters.reply, {"code": code})
         code = new_secret()
-        new = NewCode(
-            client_id=pending.client.client_id,
-            user_id=session.user_id,
-            browser_session_id=session.id,
-            redirect_uri=parameters.reply.redirect_uri,
-            scopes=grant,
-            resources=parameters.resources,
-            code_challenge=parameters.code_challenge,
-            nonce=parameters.nonce,
-            auth_time=session.auth_time,
-            amr=session.amr,
-            acr=session.acr,
-        )
+        code_digest, new = digest(code), draft_of(pending, grant).for_session(session)
         async with self._pool.acquire() as conn:
-            created = await self._codes.create(
-                conn, digest(code), new, self._settings.authorization_code_ttl, taking=pending.request.id
+            person = await self._codes.create(
+                conn, code_digest, new, self._settings.authorization_code_ttl, taking=pending.request.id
             )
-        if not created:  # its stored request was answered (or expired) meanwhile: one answer only
+        if person is None:  # its stored request was answered (or expired) meanwhile: one answer only
             raise RequestExpired
-        return self._answer(parameters.reply, {"code": code})
+        self._fresh.keep(code_digest, new, person)
+        return self._answer(pending.request.parameters.reply, {"code": code})
 
     async def _refuse(self, stored: StoredRequest, error: str, description: str) -> Answer:
         if stored.id is not None:
@@ -289,11 +290,3 @@ class AuthorizationService:
     def _answer(self, reply: Reply, params: dict[str, str]) -> ToClient:
         state = {"state": reply.state} if reply.state is not None else {}
         return ToClient(reply, {**params, **state, "iss": self._issuer})
-
-
-def _request_key(request_id: str) -> UUID:
-    """The stored request's id from the page's form; ``RequestExpired`` when it is not one."""
-    try:
-        return UUID(request_id)
-    except ValueError:
-        raise RequestExpired from None

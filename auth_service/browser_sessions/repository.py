@@ -9,12 +9,15 @@ minute, so a burst of requests writes one row version, not one per request.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
-__all__ = ["BrowserSession", "BrowserSessionRepository", "SessionFamily"]
+from auth_service.factors.repository import Assurance
+
+__all__ = ["LIVE_SESSION", "BrowserSession", "BrowserSessionRepository", "SessionFamily", "StartEvent"]
 
 TOUCH_EVERY_SECONDS = 60
 _COLUMNS = """
@@ -22,22 +25,36 @@ id, user_id, floor(extract(epoch FROM auth_time))::bigint AS auth_time, amr, acr
 expires_at, host(source_ip) AS source_ip, user_agent
 """
 _LIVE = "ended_at IS NULL AND expires_at > now() AND last_seen_at > now() - make_interval(secs => $2)"
+# A session starts with its audit events (``$9``: a JSON array of them) in one statement.
 _START = f"""
-INSERT INTO browser_sessions (digest, user_id, auth_time, amr, acr, expires_at, source_ip, user_agent)
-VALUES ($1, $2, now(), $3, $4, now() + make_interval(secs => $5), $6::inet, $7)
-RETURNING {_COLUMNS}
+WITH started AS (
+    INSERT INTO browser_sessions (id, digest, user_id, auth_time, amr, acr, expires_at, source_ip, user_agent)
+    VALUES ($1, $2, $3, now(), $4, $5, now() + make_interval(secs => $6), $7::inet, $8)
+    RETURNING {_COLUMNS}
+), recorded AS (
+    INSERT INTO audit_events (action, outcome, actor, target_type, target_id, source_ip, details)
+    SELECT e.action, 'success', e.actor, e.target_type, e.target_id, $7::inet, e.details
+    FROM started, jsonb_to_recordset($9::jsonb)
+         AS e(action text, actor text, target_type text, target_id text, details jsonb)
+)
+SELECT * FROM started
 """  # noqa: S608
 # The user must still be active: a disabled account's sessions are ended too, this is the backstop.
-_CURRENT = f"""
-WITH live AS (
+# The person's second factors come along: the authorization endpoint asks whether one is due.
+LIVE_SESSION = f"""
+live AS (
     SELECT {_COLUMNS} FROM browser_sessions s
     WHERE s.digest = $1 AND {_LIVE}
       AND EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id AND u.status = 'active')
 ), touched AS (
     UPDATE browser_sessions b SET last_seen_at = now() FROM live
     WHERE b.id = live.id AND live.last_seen_at < now() - make_interval(secs => {TOUCH_EVERY_SECONDS})
-)
-SELECT * FROM live
+)"""  # noqa: S608
+"""The common table expressions of ``current`` ($1 the digest, $2 the idle lifetime), for a statement
+that does more with the session it finds (``CodeRepository.create_in_session``)."""
+_CURRENT = f"""
+WITH {LIVE_SESSION}
+SELECT live.*, f.totp, f.passkey, f.required FROM live JOIN second_factor_state f ON f.user_id = live.user_id
 """  # noqa: S608
 _GET = f"SELECT {_COLUMNS} FROM browser_sessions WHERE id = $1 AND {_LIVE}"  # noqa: S608
 _FOR_USER = f"""
@@ -72,6 +89,18 @@ class BrowserSession(msgspec.Struct, frozen=True):
     expires_at: datetime
     source_ip: str | None
     user_agent: str | None
+    assurance: Assurance | None = None
+    """The person's second factors when the session was looked up (``current`` only)."""
+
+
+class StartEvent(msgspec.Struct, frozen=True):
+    """An audit event (a success) written with a session's start."""
+
+    action: str
+    actor: str
+    target_type: str
+    target_id: str
+    details: dict[str, Any]
 
 
 class SessionFamily(msgspec.Struct, frozen=True):
@@ -88,6 +117,7 @@ class BrowserSessionRepository:
     async def start(
         self,
         conn: asyncpg.Connection,
+        session_id: UUID,
         *,
         digest: bytes,
         user_id: UUID,
@@ -96,14 +126,23 @@ class BrowserSessionRepository:
         max_ttl: int,
         source_ip: str | None,
         user_agent: str | None,
+        events: list[StartEvent],
     ) -> BrowserSession:
-        row = await conn.fetchrow(_START, digest, user_id, amr, acr, max_ttl, source_ip, user_agent)
+        """Inserts the session and ``events`` (as ``AuditTrail.record`` would, from ``source_ip``)."""
+        row = await conn.fetchrow(
+            _START, session_id, digest, user_id, amr, acr, max_ttl, source_ip, user_agent,
+            msgspec.json.encode(events).decode(),
+        )  # fmt: skip
         assert row is not None  # an INSERT ... RETURNING always returns its row
         return BrowserSession(**dict(row))
 
     async def current(self, conn: asyncpg.Connection, digest: bytes, idle_ttl: int) -> BrowserSession | None:
         row = await conn.fetchrow(_CURRENT, digest, idle_ttl)
-        return None if row is None else BrowserSession(**dict(row))
+        if row is None:
+            return None
+        fields = dict(row)
+        assurance = Assurance(fields.pop("totp"), fields.pop("passkey"), fields.pop("required"))
+        return BrowserSession(**fields, assurance=assurance)
 
     async def get(self, conn: asyncpg.Connection, session_id: UUID, idle_ttl: int) -> BrowserSession | None:
         row = await conn.fetchrow(_GET, session_id, idle_ttl)

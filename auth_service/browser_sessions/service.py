@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from uuid import UUID
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any
+from uuid import UUID, uuid4
 
 import msgspec
 
 from auth_service.audit.service import Actor, AuditTrail
-from auth_service.browser_sessions.repository import BrowserSession, BrowserSessionRepository
+from auth_service.browser_sessions.repository import BrowserSession, BrowserSessionRepository, StartEvent
 from auth_service.browser_settings import LoginSettings
 from auth_service.random_secrets import digest, new_secret
 from auth_service.tokens.sessions import SessionService
@@ -39,6 +41,11 @@ class EndedSession(msgspec.Struct, frozen=True):
 
 
 EndedHook = Callable[[EndedSession], Awaitable[None]]
+
+
+def _no_transaction() -> AbstractAsyncContextManager[None]:
+    """A session that replaces none is one statement, atomic on its own."""
+    return nullcontext()
 
 
 class BrowserSessions:
@@ -84,31 +91,30 @@ class BrowserSessions:
         source_ip: str | None,
         user_agent: str | None,
         replacing: UUID | None,
+        login: dict[str, Any] | None = None,
     ) -> tuple[BrowserSession, str]:
-        """A new session and the secret for its cookie; ``replacing`` is the browser's previous one."""
-        secret = new_secret()
-        ended: EndedSession | None = None
-        async with self._pool.acquire() as conn, conn.transaction():
-            session = await self._repo.start(
-                conn,
-                digest=digest(secret),
-                user_id=user_id,
-                amr=amr,
-                acr=acr,
-                max_ttl=self._settings.session_max_ttl,
-                source_ip=source_ip,
-                user_agent=user_agent[:MAX_USER_AGENT_CHARS] if user_agent else None,
+        """A new session and the secret for its cookie; ``replacing`` is the browser's previous one.
+        ``login``: the details of the ``login`` audit event recorded with it (the session's id added).
+        Without a session to replace, it is one statement: a login's one write."""
+        secret, session_id = new_secret(), uuid4()
+        person = str(user_id)
+        replaced = str(replacing) if replacing else None
+        events = [StartEvent("browser_session.start", person, "browser_session", str(session_id),
+                             {"amr": amr, "acr": acr, "replaced": replaced})]  # fmt: skip
+        if login is not None:
+            events.append(
+                StartEvent("login", person, "user", person, {"browser_session": str(session_id), **login})
             )
+        agent = user_agent[:MAX_USER_AGENT_CHARS] if user_agent else None
+        ttl = self._settings.session_max_ttl
+        ended: EndedSession | None = None
+        async with self._pool.acquire() as conn, conn.transaction() if replacing else _no_transaction():
+            session = await self._repo.start(
+                conn, session_id, digest=digest(secret), user_id=user_id, amr=amr, acr=acr, max_ttl=ttl,
+                source_ip=source_ip, user_agent=agent, events=events,
+            )  # fmt: skip
             if replacing is not None:
                 ended = await self._replace(conn, replacing, session)
-            await self._audit.record(
-                "browser_session.start",
-                Actor(id=str(user_id), source_ip=source_ip),
-                target_type="browser_session",
-                target_id=str(session.id),
-                details={"amr": amr, "acr": acr, "replaced": str(replacing) if replacing else None},
-                conn=conn,
-            )
         if ended is not None:
             await self._notify(ended)
         return session, secret

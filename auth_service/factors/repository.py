@@ -47,11 +47,7 @@ SELECT s.created_at, count(c.digest) FILTER (WHERE c.used_at IS NULL) AS remaini
 FROM recovery_code_sets s LEFT JOIN recovery_codes c ON c.user_id = s.user_id
 WHERE s.user_id = $1 GROUP BY s.created_at
 """
-_ASSURANCE = """
-SELECT EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = $1 AND confirmed) AS totp,
-       EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-               WHERE ur.user_id = $1 AND r.requires_mfa) AS required
-"""
+_ASSURANCE = "SELECT totp, passkey, required FROM second_factor_state WHERE user_id = $1"
 _SEALED = {
     "totp": ("SELECT user_id, sealed_secret AS sealed FROM totp_credentials ORDER BY user_id FOR UPDATE",
              "UPDATE totp_credentials SET sealed_secret = $2 WHERE user_id = $1"),
@@ -79,10 +75,16 @@ class RecoverySummary(msgspec.Struct, frozen=True):
 
 
 class Assurance(msgspec.Struct, frozen=True):
-    """What the login needs to know: a confirmed TOTP, and whether a role requires a second factor."""
+    """What a login needs to know (the ``second_factor_state`` view): a confirmed TOTP, a passkey,
+    and whether a role requires a second factor."""
 
     totp: bool
+    passkey: bool
     required: bool
+
+    @property
+    def has_factor(self) -> bool:
+        return self.totp or self.passkey
 
 
 class SealedBlob(msgspec.Struct, frozen=True):
@@ -147,8 +149,7 @@ class FactorRepository:
 
     async def assurance(self, conn: asyncpg.Connection, user_id: UUID) -> Assurance:
         row = await conn.fetchrow(_ASSURANCE, user_id)
-        assert row is not None  # a SELECT of two EXISTS always has its row
-        return Assurance(totp=row["totp"], required=row["required"])
+        return Assurance(False, False, False) if row is None else Assurance(**dict(row))
 
     async def sealed(self, conn: asyncpg.Connection, table: str) -> list[SealedBlob]:
         """Every sealed blob of ``table`` (``totp`` or ``recovery``), locked until the transaction ends."""

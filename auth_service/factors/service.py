@@ -29,7 +29,7 @@ from auth_service.audit.service import Actor, AuditTrail
 from auth_service.factors import recovery_codes, totp
 from auth_service.factors.errors import WrongCode
 from auth_service.factors.notices import RECOVERY_CODE_USED, SecurityNoticeHook
-from auth_service.factors.repository import FactorRepository, TotpRecord
+from auth_service.factors.repository import Assurance, FactorRepository, TotpRecord
 from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.oidc.assurance import ACR_TWO_FACTORS, reaches
 from auth_service.throttling.second_factor import SecondFactorThrottle
@@ -56,7 +56,10 @@ class FactorInfo(msgspec.Struct, frozen=True):
 
 
 class FactorSource(Protocol):
-    """Another kind of second factor (passkeys), registered with ``SecondFactors.add_source``."""
+    """Another kind of second factor (passkeys), registered with ``SecondFactors.add_source``.
+
+    Whether a person has one is read from the ``second_factor_state`` view (one statement for
+    every login), which names each kind's table: a new kind adds its table there too."""
 
     @property
     def kind(self) -> str:
@@ -110,29 +113,26 @@ class SecondFactors:
     def open_totp(self, record: TotpRecord) -> bytes:
         return self._kek.open(record.sealed_secret, totp.associated_data(record.user_id))
 
-    async def due(self, user_id: UUID, *, acr: str | None, asked: str | None) -> Due | None:
+    async def due(
+        self, user_id: UUID, *, acr: str | None, asked: str | None, known: Assurance | None = None
+    ) -> Due | None:
         """What the login still needs; ``acr`` is the level already reached (``None``: only the
-        password so far), ``asked`` the level the client asked for (``asked_acr``)."""
+        password so far), ``asked`` the level the client asked for (``asked_acr``), ``known`` the
+        person's factors when already read in this request (with the browser session)."""
         if acr is not None and reaches(acr, ACR_TWO_FACTORS):
             return None
-        async with self._pool.acquire() as conn:
-            assurance = await self._repo.assurance(conn, user_id)
-            has_factor = assurance.totp or await self._other_factors(conn, user_id)
-        if has_factor:
+        assurance = known
+        if assurance is None:
+            async with self._pool.acquire() as conn:
+                assurance = await self._repo.assurance(conn, user_id)
+        if assurance.has_factor:
             return "verify"
         return "enrol" if assurance.required or asked == ACR_TWO_FACTORS else None
 
-    async def _other_factors(self, conn: Connection, user_id: UUID) -> bool:
-        for source in self._sources:
-            if await source.listed(conn, user_id):
-                return True
-        return False
-
     async def has_factor(self, conn: Connection, user_id: UUID, *, besides_totp: bool = False) -> bool:
         """Whether the person has a confirmed second factor (other than TOTP, if asked)."""
-        if not besides_totp and (await self._repo.assurance(conn, user_id)).totp:
-            return True
-        return await self._other_factors(conn, user_id)
+        assurance = await self._repo.assurance(conn, user_id)
+        return assurance.passkey if besides_totp else assurance.has_factor
 
     async def requires_factor(self, conn: Connection, user_id: UUID) -> bool:
         """Whether a role of the person requires a second factor."""

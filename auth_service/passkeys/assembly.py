@@ -70,7 +70,7 @@ class Passkeys:
         return cls(
             service=PasskeyService(pool, party, challenges, config, audit, link),
             assertions=assertions,
-            login=PasskeyLogin(assertions, sessions, authorization, audit),
+            login=PasskeyLogin(assertions, sessions, authorization),
             ceremony=CeremonyCookie(
                 secure=issuer.startswith("https://"), max_age=config.webauthn_ceremony_ttl
             ),

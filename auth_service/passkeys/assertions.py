@@ -97,10 +97,14 @@ class PasskeyAssertions:
         purpose: Purpose = "login" if user_id is None else "second_factor"
         stored: StoredCredential | None = None
         try:
-            challenge = await self._challenges.take(secret, purpose, user_id=user_id)
-            assertion = parse_assertion(credential_json)
-            async with self._pool.acquire() as conn:
-                stored = await self._repo.by_credential(conn, assertion.raw_id)
+            try:
+                assertion = parse_assertion(credential_json)
+            except PasskeyRefused:
+                await self._challenges.drop(secret)  # single use, even for an answer it cannot read
+                raise
+            challenge, stored = await self._challenges.take_with(
+                secret, purpose, assertion.raw_id, user_id=user_id
+            )
             if stored is None:
                 raise PasskeyRefused("unknown")
             check_owner(stored, assertion.response.user_handle, user_id)

@@ -18,7 +18,7 @@ import msgspec
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.passkeys.errors import PasskeyRefused
-from auth_service.passkeys.repository import PasskeyRepository, StoredCredential
+from auth_service.passkeys.repository import Challenge, PasskeyRepository, StoredCredential
 from auth_service.random_secrets import digest, new_secret
 from shared.db.pool import PostgresPool
 
@@ -81,15 +81,35 @@ class CeremonyChallenges:
             raise PasskeyRefused("expired")
         async with self._pool.acquire() as conn:
             taken = await self._repo.take_challenge(conn, digest(secret))
-        if (
-            taken is None
-            or not taken.live
-            or taken.purpose != purpose
-            or (user_id is not None and taken.user_id != user_id)
-            or (session is not None and taken.browser_session_id != session)
-        ):
+        return _checked(taken, purpose, user_id, session)
+
+    async def take_with(
+        self, secret: str | None, purpose: Purpose, credential_id: bytes, *, user_id: UUID | None = None
+    ) -> tuple[bytes, StoredCredential | None]:
+        """``take``, and the credential an assertion names, read in the same statement."""
+        if not secret:
             raise PasskeyRefused("expired")
-        return taken.challenge
+        async with self._pool.acquire() as conn:
+            taken, stored = await self._repo.take_challenge_with(conn, digest(secret), credential_id)
+        return _checked(taken, purpose, user_id, None), stored
+
+    async def drop(self, secret: str | None) -> None:
+        """Spend the ceremony's challenge without an answer (one it could not read)."""
+        if secret:
+            async with self._pool.acquire() as conn:
+                await self._repo.drop_challenge(conn, digest(secret))
+
+
+def _checked(taken: Challenge | None, purpose: Purpose, user_id: UUID | None, session: UUID | None) -> bytes:
+    if (
+        taken is None
+        or not taken.live
+        or taken.purpose != purpose
+        or (user_id is not None and taken.user_id != user_id)
+        or (session is not None and taken.browser_session_id != session)
+    ):
+        raise PasskeyRefused("expired")
+    return taken.challenge
 
 
 async def record_refusal(

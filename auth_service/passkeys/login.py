@@ -9,7 +9,7 @@ the device and the PIN or biometric that unlocked it are two factors) and ``acr`
 
 from __future__ import annotations
 
-from auth_service.audit.service import Actor, AuditTrail
+from auth_service.audit.service import Actor
 from auth_service.authorization.errors import RequestExpired
 from auth_service.authorization.login import safe_return_to
 from auth_service.authorization.service import Answer, AuthorizationService, ToPage
@@ -22,19 +22,17 @@ __all__ = ["PasskeyLogin"]
 
 
 class PasskeyLogin:
-    __slots__ = ("_audit", "_authorization", "_passkeys", "_sessions")
+    __slots__ = ("_authorization", "_passkeys", "_sessions")
 
     def __init__(
         self,
         passkeys: PasskeyAssertions,
         sessions: BrowserSessions,
         authorization: AuthorizationService,
-        audit: AuditTrail,
     ) -> None:
         self._passkeys = passkeys
         self._sessions = sessions
         self._authorization = authorization
-        self._audit = audit
 
     async def login(
         self,
@@ -52,12 +50,13 @@ class PasskeyLogin:
         back = safe_return_to(return_to)
         if request_id is None and back is None:
             raise RequestExpired
-        if request_id is not None:
-            await self._authorization.pending(request_id)  # expired: say so before the ceremony
+        read = (
+            None if request_id is None else await self._authorization.pending(request_id)
+        )  # before the ceremony
         used = await self._passkeys.authenticate(credential_json, ceremony_secret, actor)
         session, secret = await self._start(used, actor, user_agent, current, after_password=False)
         if request_id is not None:
-            return await self._authorization.logged_in(request_id, session), secret
+            return await self._authorization.logged_in(request_id, session, read), secret
         assert back is not None
         return ToPage(back), secret
 
@@ -93,16 +92,6 @@ class PasskeyLogin:
             source_ip=actor.source_ip,
             user_agent=user_agent,
             replacing=current.id if current else None,
-        )
-        await self._audit.record(
-            "login",
-            Actor(id=str(used.user_id), source_ip=actor.source_ip),
-            target_type="user",
-            target_id=str(used.user_id),
-            details={
-                "browser_session": str(session.id),
-                "method": "passkey",
-                "passkey": str(used.passkey_id),
-            },
+            login={"method": "passkey", "passkey": str(used.passkey_id)},
         )
         return session, secret

@@ -41,13 +41,6 @@ _REMOVE = "DELETE FROM passkeys WHERE id = $1 AND user_id = $2 RETURNING name"
 _REMOVE_ALL = "DELETE FROM passkeys WHERE user_id = $1"
 # Only an active account's credential logs anyone in; the owner's handle is checked against the
 # assertion's userHandle.
-_BY_CREDENTIAL = """
-SELECT p.id, p.user_id, p.name, p.public_key, p.sign_count, p.backup_eligible, h.handle AS user_handle
-FROM passkeys p
-JOIN users u ON u.id = p.user_id AND u.status = 'active'
-JOIN webauthn_user_handles h ON h.user_id = p.user_id
-WHERE p.credential_id = $1
-"""
 _USE = """
 UPDATE passkeys SET sign_count = $2, backed_up = $3, last_used_at = now()
 WHERE id = $1 AND ($2 > sign_count OR ($2 = 0 AND sign_count = 0))
@@ -61,6 +54,22 @@ DELETE FROM webauthn_challenges WHERE digest = $1
 RETURNING purpose, challenge, user_id, browser_session_id, expires_at > now() AS live
 """
 _DROP_CHALLENGE = "DELETE FROM webauthn_challenges WHERE digest = $1"
+# An assertion's two reads in one round trip: its challenge taken, with the credential it names.
+_TAKE_WITH_CREDENTIAL = """
+WITH taken AS (
+    DELETE FROM webauthn_challenges WHERE digest = $1
+    RETURNING purpose, challenge, user_id, browser_session_id, expires_at > now() AS live
+), credential AS (
+    SELECT p.id, p.user_id, p.name, p.public_key, p.sign_count, p.backup_eligible, h.handle AS user_handle
+    FROM passkeys p
+    JOIN users u ON u.id = p.user_id AND u.status = 'active'
+    JOIN webauthn_user_handles h ON h.user_id = p.user_id
+    WHERE p.credential_id = $2
+)
+SELECT t.purpose, t.challenge, t.user_id AS challenge_user_id, t.browser_session_id, t.live,
+       c.id, c.user_id, c.name, c.public_key, c.sign_count, c.backup_eligible, c.user_handle
+FROM taken t LEFT JOIN credential c ON true
+"""
 
 
 class Passkey(msgspec.Struct, frozen=True):
@@ -153,10 +162,6 @@ class PasskeyRepository:
         """Every passkey of the person (an admin's factor reset); how many there were."""
         return int((await conn.execute(_REMOVE_ALL, user_id)).rsplit(" ", 1)[-1])
 
-    async def by_credential(self, conn: Connection, credential_id: bytes) -> StoredCredential | None:
-        row = await conn.fetchrow(_BY_CREDENTIAL, credential_id)
-        return StoredCredential(**dict(row)) if row is not None else None
-
     async def use(self, conn: Connection, passkey_id: UUID, sign_count: int, backed_up: bool) -> bool:
         """Records an assertion; ``False`` when the counter did not go up (a cloned authenticator)."""
         return await conn.execute(_USE, passkey_id, sign_count, backed_up) == "UPDATE 1"
@@ -177,6 +182,18 @@ class PasskeyRepository:
     async def take_challenge(self, conn: Connection, digest: bytes) -> Challenge | None:
         row = await conn.fetchrow(_TAKE_CHALLENGE, digest)
         return Challenge(**dict(row)) if row is not None else None
+
+    async def take_challenge_with(
+        self, conn: Connection, digest: bytes, credential_id: bytes
+    ) -> tuple[Challenge | None, StoredCredential | None]:
+        """The challenge taken (single use) and the credential ``credential_id`` of an active account."""
+        row = await conn.fetchrow(_TAKE_WITH_CREDENTIAL, digest, credential_id)
+        if row is None:
+            return None, None
+        v = dict(row)
+        challenge = Challenge(v.pop("purpose"), v.pop("challenge"), v.pop("challenge_user_id"),
+                              v.pop("browser_session_id"), v.pop("live"))  # fmt: skip
+        return challenge, (StoredCredential(**v) if v["id"] is not None else None)
 
     async def drop_challenge(self, conn: Connection, digest: bytes) -> None:
         await conn.execute(_DROP_CHALLENGE, digest)

@@ -30,6 +30,7 @@ from auth_service.random_secrets import digest
 from auth_service.tokens.audience import invalid_target, parse_resources
 from auth_service.tokens.codes import ClaimedCode, CodeRepository
 from auth_service.tokens.errors import OAuthError, invalid_grant, invalid_request
+from auth_service.tokens.fresh_codes import FreshCodes
 from auth_service.tokens.login_tokens import LoginGrant, LoginTokens, login_event
 from auth_service.tokens.redemption import CodeRedemption
 from auth_service.tokens.responses import TokenResponse
@@ -63,7 +64,7 @@ def _mismatch(
 
 
 class AuthorizationCodeGrant:
-    __slots__ = ("_audit", "_clock", "_codes", "_logins", "_pool", "_redemption", "_sessions")
+    __slots__ = ("_audit", "_clock", "_codes", "_fresh", "_logins", "_pool", "_redemption", "_sessions")
 
     def __init__(
         self,
@@ -71,11 +72,14 @@ class AuthorizationCodeGrant:
         logins: LoginTokens,
         sessions: SessionService,
         audit: AuditTrail,
+        fresh: FreshCodes,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``clock`` decides a code's expiry (tests move it instead of sleeping)."""
+        """``clock`` decides a code's expiry (tests move it instead of sleeping); ``fresh`` holds the
+        codes this process just issued (the claim decides, as for a code read back)."""
         self._pool = pool
+        self._fresh = fresh
         self._logins = logins
         self._sessions = sessions
         self._audit = audit
@@ -94,7 +98,9 @@ class AuthorizationCodeGrant:
         resources = parse_resources(form.get("resource"))
         code_digest, now = digest(code), self._clock()
         async with self._pool.acquire() as conn:
-            presented = await self._redemption.present(conn, code_digest, client.client_id, now)
+            presented = self._fresh.take(code_digest, client.client_id) or await self._redemption.present(
+                conn, code_digest, client.client_id, now
+            )
             if presented is None:
                 raise await self._refused(conn, client, code_digest, now, actor)
             refusal = _mismatch(presented.code, redirect_uri, verifier, resources)

@@ -1,14 +1,15 @@
-"""An authorization code exchanged for tokens in two statements (asyncpg only).
+"""An authorization code exchanged for tokens in one or two statements (asyncpg only).
 
-The exchange is the hot half of every single sign-on, so its database work is two round trips,
-neither in an explicit transaction: ``present`` reads the code with its person (no lock: the
-tokens are signed from what it returns), and ``redeem`` is one statement that claims the code and,
-only if it did, starts the refresh-token family with its first token, records the family on the
-code and writes the audit event. A statement is atomic on its own, so the code is used if and only
-if its family exists; of two concurrent exchanges exactly one claims it (the other's tokens were
-signed but are never sent, and its caller treats the loss as a second use). The claim repeats every
-condition of the read (unused, unexpired, browser session live, account active): whatever changed
-between the two is decided by the claim.
+The exchange is the hot half of every single sign-on, so its database work is at most two round
+trips, neither in an explicit transaction; one when the code was issued by this very process
+(``fresh_codes.py`` holds what ``present`` would read). ``present`` reads the code with its
+person (no lock: the tokens are signed from what it returns), and ``redeem`` is one statement
+that claims the code and, only if it did, starts the refresh-token family with its first token,
+records the family on the code and writes the audit event. A statement is atomic on its own, so
+the code is used if and only if its family exists; of two concurrent exchanges exactly one claims
+it (the other's tokens were signed but are never sent, and its caller treats the loss as a second
+use). The claim repeats every condition of the read (unused, unexpired, browser session live,
+account active): whatever changed between the two is decided by the claim.
 """
 
 from __future__ import annotations

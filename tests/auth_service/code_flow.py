@@ -42,6 +42,11 @@ def user_id(auth: AuthClient, email: str) -> UUID:
     return result
 
 
+KEEP_IN_PROCESS = False
+"""Whether ``store_code`` also keeps the code in the process (``FreshCodes``), as the authorization
+endpoint does, or leaves it to be read back, as at another replica (``test_code_grant`` runs both)."""
+
+
 def store_code(
     auth: AuthClient,
     user: UUID,
@@ -72,7 +77,10 @@ def store_code(
 
     async def run() -> None:
         async with auth.services.pool.acquire() as conn:
-            await CodeRepository().create(conn, digest(code), new, ttl)
+            person = await CodeRepository().create(conn, digest(code), new, ttl)
+        assert person is not None
+        if KEEP_IN_PROCESS:  # as the authorization endpoint does (its token endpoint skips the read)
+            auth.services.oauth.fresh_codes.keep(digest(code), new, person)
 
     auth.call(run)
     return code

@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 
 from auth_service.app import app_for
 from auth_service.wiring import build_services
+from tests.auth_service import code_flow
 from tests.auth_service.code_flow import (
     CLI,
     CLI_REDIRECT,
@@ -37,6 +38,13 @@ from tests.auth_service.conftest import (
 from tests.auth_service.test_token_grants import assert_oauth_error, claims_of
 
 AGENT_SCOPES = ["customers:read", "customers:write"]
+
+
+@pytest.fixture(autouse=True, params=["read back", "kept in process"])
+def code_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every attack and exchange twice: a code this process just issued (``FreshCodes``) and one read
+    from PostgreSQL (made by another replica, or before a restart): the answers must not differ."""
+    monkeypatch.setattr(code_flow, "KEEP_IN_PROCESS", request.param == "kept in process")
 
 
 def agent_code(auth: AuthClient, challenge: str, **kwargs: Any) -> str:

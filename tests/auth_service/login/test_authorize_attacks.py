@@ -233,7 +233,7 @@ def test_a_stored_request_is_answered_with_one_code_even_twice_at_once(seeded: A
 
     async def answer(secret: bytes) -> bool:
         async with seeded.services.pool.acquire() as conn:
-            return await CodeRepository().create(conn, secret, new, 60, taking=request_id)
+            return await CodeRepository().create(conn, secret, new, 60, taking=request_id) is not None
 
     async def both() -> list[bool]:
         return list(await asyncio.gather(answer(b"a" * 32), answer(b"b" * 32)))

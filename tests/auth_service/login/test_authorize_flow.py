@@ -201,3 +201,20 @@ def test_the_login_page_answers_the_device_page_only(seeded: AuthClient) -> None
     assert location(answer) == back
     assert "auth_session=" in answer.headers["set-cookie"]
     assert urlsplit(location(answer)).netloc == ""
+
+
+def test_a_first_party_single_sign_on_keeps_only_the_codes_it_gives(seeded: AuthClient) -> None:
+    """The session lookup writes a code ahead (one statement); every answer that is not that code
+    (a login past max_age, prompt=none refused, a second factor now required) leaves no code."""
+    client = web_client(seeded, first_party=True)
+    first = log_in_through(seeded, client.client_id, AGENT_EMAIL, AGENT_PASSWORD)["code"]
+    again = client_params(authorize(seeded, client.client_id))["code"]
+    assert again != first
+    assert redeem(seeded, client.client_id, again).status_code == 200
+    execute(seeded, "UPDATE browser_sessions SET auth_time = now() - interval '2 hours'")
+    assert location(authorize(seeded, client.client_id, max_age="3600")).startswith("/login?")
+    refused = client_params(authorize(seeded, client.client_id, max_age="3600", prompt="none"))
+    assert refused["error"] == "login_required"
+    execute(seeded, "UPDATE roles SET requires_mfa = true WHERE name = 'agent'")
+    assert location(authorize(seeded, client.client_id)).startswith("/login?request=")  # to set one up
+    assert len(fetch(seeded, "SELECT 1 FROM authorization_codes")) == 2  # the two given, nothing else

@@ -19,6 +19,7 @@ from tests.auth_service.conftest import (
     AuthClient,
 )
 from tests.auth_service.login.db import execute, fetch
+from tests.auth_service.login.flow import log_in_through, web_client
 from tests.auth_service.test_refresh_and_revocation import INACTIVE, introspect, refresh
 from tests.auth_service.test_token_grants import assert_oauth_error, claims_of
 
@@ -250,3 +251,21 @@ def test_the_cookie_over_http_is_not_secure() -> None:
     assert "secure" not in header
     assert "httponly" in header
     assert "samesite=lax" in header
+
+
+def test_a_login_writes_its_session_with_both_audit_events(seeded: AuthClient) -> None:
+    """A login without a session to replace is one statement: the session, ``browser_session.start``
+    and ``login``, all three or none."""
+    log_in_through(seeded, web_client(seeded, first_party=True).client_id, AGENT_EMAIL, AGENT_PASSWORD)
+    (session,) = fetch(seeded, "SELECT id, user_id FROM browser_sessions")
+    events = fetch(
+        seeded,
+        "SELECT action, actor, target_type, target_id, details::text AS details FROM audit_events "
+        "WHERE action IN ('browser_session.start', 'login') AND outcome = 'success' ORDER BY id",
+    )
+    person = str(session["user_id"])
+    assert [(e["action"], e["actor"], e["target_type"], e["target_id"]) for e in events] == [
+        ("browser_session.start", person, "browser_session", str(session["id"])),
+        ("login", person, "user", person),
+    ]
+    assert str(session["id"]) in events[1]["details"]
