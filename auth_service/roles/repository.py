@@ -37,8 +37,9 @@ _UNASSIGN = "DELETE FROM user_roles WHERE user_id = $1 AND role_id = (SELECT id 
 _HOLDERS = "SELECT count(*) FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.name = $1"
 _SCOPES_OF = "SELECT DISTINCT s FROM roles r CROSS JOIN unnest(r.scopes) AS s WHERE r.name = ANY($1::text[])"
 _RESTORE = """
-INSERT INTO roles (name, description, scopes) VALUES ($1, $2, $3)
-ON CONFLICT (name) DO UPDATE SET scopes = EXCLUDED.scopes, updated_at = now()
+INSERT INTO roles (name, description, scopes, requires_mfa) VALUES ($1, $2, $3, $4)
+ON CONFLICT (name) DO UPDATE SET scopes = EXCLUDED.scopes, requires_mfa = EXCLUDED.requires_mfa,
+                                 updated_at = now()
 """
 
 
@@ -109,6 +110,9 @@ class RoleRepository:
         """Every scope the roles ``names`` grant together."""
         return {r[0] for r in await conn.fetch(_SCOPES_OF, names)}
 
-    async def restore(self, conn: asyncpg.Connection, name: str, description: str, scopes: list[str]) -> None:
-        """Role ``name`` with exactly ``scopes``: created if missing (its description kept if not)."""
-        await conn.execute(_RESTORE, name, description, scopes)
+    async def restore(
+        self, conn: asyncpg.Connection, name: str, description: str, scopes: list[str], *, requires_mfa: bool
+    ) -> None:
+        """Role ``name`` with exactly ``scopes`` and ``requires_mfa``: created if missing (its
+        description kept if not)."""
+        await conn.execute(_RESTORE, name, description, scopes, requires_mfa)

@@ -172,6 +172,17 @@ async def _sql(database_url: str, statement: str, *args: object) -> list[asyncpg
         await conn.close()
 
 
+# A passkey the admin can no longer present (the recovery removes it with the other factors).
+LOST_SECURITY_KEY = """
+INSERT INTO passkeys (user_id, credential_id, public_key, sign_count, aaguid, backup_eligible, backed_up,
+                      name)
+SELECT id, '\\x01'::bytea, '\\x02'::bytea, 0, gen_random_uuid(), false, false, 'Lost key'
+FROM users WHERE email = $1
+RETURNING id
+"""
+BOSS_PASSKEYS = "SELECT count(*) AS n FROM passkeys p JOIN users u ON u.id = p.user_id WHERE u.email = $1"
+
+
 def _recovered_password(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout.split("(shown once): ")[1].split()[0]
@@ -193,6 +204,8 @@ async def test_recover_admin_restores_the_role_the_account_and_nothing_else(
     assert run(env, "users", "bootstrap-admin").returncode == 0
     with serving(settings) as auth:
         old = auth.admin_login("boss@example.com", "a sturdy operator passphrase")
+    await _sql(auth_db, LOST_SECURITY_KEY, "boss@example.com")
+    assert (await _sql(auth_db, BOSS_PASSKEYS, "boss@example.com"))[0]["n"] == 1
     await _sql(auth_db, BREAK_ADMINISTRATION)  # by hand: the API would refuse both
     refused = run(env, "users", "bootstrap-admin")
     assert refused.returncode == 1
@@ -212,6 +225,7 @@ async def test_recover_admin_restores_the_role_the_account_and_nothing_else(
     assert scopes[0]["scopes"] == sorted(
         ADMIN_SCOPES | {"customers:read", "customers:write", "customers:delete"}
     )
+    assert (await _sql(auth_db, BOSS_PASSKEYS, "boss@example.com"))[0]["n"] == 0  # the next login sets one up
     with serving(settings) as auth:
         refresh = {
             "grant_type": "refresh_token",
@@ -244,6 +258,8 @@ async def test_recover_admin_recreates_a_deleted_admin_role_and_a_new_account(
     recovered = run(env, "users", "recover-admin", "--email", "ops@example.com")
     password = _recovered_password(recovered)
     assert "created admin ops@example.com" in recovered.stdout
+    mfa = await _sql(auth_db, "SELECT requires_mfa FROM roles WHERE name = $1", "admin")
+    assert mfa[0]["requires_mfa"] is True  # as the seeded role: PCI DSS 8.4 wants MFA for admins
     with serving(make_settings()) as auth:
         claims = claims_of(auth.admin_login("ops@example.com", password)["access_token"])
         assert claims["roles"] == ["admin"]
