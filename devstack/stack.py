@@ -233,6 +233,7 @@ def banner(envs: dict[str, dict[str, str]], inbox: str | None = None) -> str:
         f"{urls}"
         f"{login}"
         + (f"  mail inbox           {inbox}\n" if inbox else "")
+        + f"  account page         {auth}/account   (second factors, passkeys, password)\n"
         + f"  log in (browser)     .venv/bin/auth-service login --issuer {auth}\n"
         f"  log in (no browser)  .venv/bin/auth-service login --issuer {auth} --device\n"
         f"  legacy password      curl -s {auth}/oauth/token -d grant_type=password \\\n"

@@ -83,7 +83,7 @@ class BrowserLogin:
         user = await self._credentials.verify(email, password, actor)
         replacing = current.id if current else None
         login = PendingLogin(user.id, [AMR_PASSWORD], key, back, replacing, None)
-        pending = await self._second_step.begin(login)
+        pending = await self._second_step.begin(login, read)
         if pending is not None:
             return ToPage(_second_step_path(key)), LoginSecret(pending, second_step=True)
         session, secret = await self._sessions.start(

@@ -25,7 +25,7 @@ import msgspec
 from auth_service.audit.service import Actor
 from auth_service.authorization.errors import RequestExpired
 from auth_service.authorization.pending_logins import PendingLogin, PendingLoginRepository
-from auth_service.authorization.service import SECOND_STEP_PATH, Answer, AuthorizationService, ToPage
+from auth_service.authorization.service import SECOND_STEP_PATH, Answer, AuthorizationService, Pending, ToPage
 from auth_service.browser_sessions.service import BrowserSession, BrowserSessions
 from auth_service.factors.errors import WrongCode
 from auth_service.factors.service import RECOVERY_CODES, TOTP, Due, SecondFactors
@@ -91,9 +91,13 @@ class SecondStep:
         pending = await self._authorization.pending(str(request_id))
         return asked_acr(pending.request.parameters.acr_values)
 
-    async def begin(self, login: PendingLogin) -> str | None:
-        """After the password: the pending login's secret, or ``None`` when nothing more is due."""
-        asked = await self.asked(login.request_id)
+    async def begin(self, login: PendingLogin, read: Pending | None = None) -> str | None:
+        """After the password: the pending login's secret, or ``None`` when nothing more is due.
+        ``read``: the login's request, as the login read it (else it is read here)."""
+        if read is not None and read.request.id == login.request_id:
+            asked = asked_acr(read.request.parameters.acr_values)
+        else:
+            asked = await self.asked(login.request_id)
         if await self._factors.due(login.user_id, acr=None, asked=asked) is None:
             return None
         secret = new_secret()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -115,3 +117,64 @@ def test_port_in_use_is_one_clear_error(data_dir: Path, ports: tuple[int, int]) 
     assert returncode == 1
     assert f"auth-service: 127.0.0.1:{ports[0]} is already in use; set AUTH_PORT to a free port" in output
     assert "Traceback" not in output
+
+
+_CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def _csrf(page: httpx.Response) -> str:
+    found = _CSRF.search(page.text)
+    assert page.status_code == 200, page.text[:300]
+    assert found, page.text[:300]
+    return found.group(1)
+
+
+def _reset_link(inbox: str, deadline: float) -> str:
+    """The link of the newest message at the inbox page, once the outbox has delivered it."""
+    while time.monotonic() < deadline:
+        listed = re.search(r'href="(/message/[^"]+)"', httpx.get(inbox, timeout=5).text)
+        if listed:
+            message = httpx.get(inbox.rstrip("/") + listed.group(1), timeout=5).text
+            link = re.search(r'href="(http://127\.0\.0\.1:\d+/password/reset\?token=[^"]+)"', message)
+            assert link, message[:500]
+            return html.unescape(link.group(1))
+        time.sleep(0.3)
+    pytest.fail("no mail reached the inbox")
+
+
+def test_the_readme_walkthrough_on_a_fresh_stack(data_dir: Path, ports: tuple[int, int]) -> None:
+    """What the README's walkthrough asks of a newcomer: the banner's admin logs in on the account
+    page and is made to set up a second factor first (the admin role requires one), and a forgotten
+    password comes back through the stack's own inbox."""
+    inbox_port = free_port()
+    stack = Stack(
+        {**_stack_env(data_dir, *ports), "INBOX_PORT": str(inbox_port)}, data_dir.parent / "run.log"
+    )
+    try:
+        stack.wait_for_banner(ports)
+        auth, inbox = f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{inbox_port}/"
+        assert f"mail inbox           {inbox}" in stack.output
+        assert f"account page         {auth}/account" in stack.output
+        admin = dict(
+            line.split("=", 1) for line in (data_dir / "bootstrap-admin.txt").read_text().splitlines()
+        )
+        with httpx.Client(base_url=auth, follow_redirects=False, timeout=30) as http:
+            page = http.get("/login", params={"return_to": "/account"})
+            login = {"return_to": "/account", "email": admin["email"], "password": admin["password"]}
+            answer = http.post("/login", data={"_csrf_token": _csrf(page), **login})
+            assert answer.status_code == 303, answer.text[:300]
+            assert answer.headers["location"].startswith("/login/second-factor")
+            enrol = http.get(answer.headers["location"])
+            assert enrol.status_code == 200
+            assert "<svg" in enrol.text  # the QR code
+            assert 'id="setup_code"' in enrol.text
+            forgot = http.get("/password/forgot")
+            asked = http.post(
+                "/password/forgot", data={"_csrf_token": _csrf(forgot), "email": admin["email"]}
+            )
+            assert asked.status_code == 200
+            reset = http.get(_reset_link(inbox, time.monotonic() + 30).removeprefix(auth))
+            assert reset.status_code == 200
+            assert 'type="password"' in reset.text
+    finally:
+        assert stack.ctrl_c() == 0, stack.output
