@@ -7,7 +7,7 @@ is who does the background work, since nothing runs while an environment is froz
 
 - the loops the app starts (signing-key timer, resource-server reload, purge, revocation
   publisher and feed, mail outbox delivery) are stopped right after start-up, so none wakes
-  half-way through a later request (the outbox's mail waits: no delivery task exists here yet);
+  half-way through a later request (the outbox's mail waits for the scheduled ``deliver-mail``);
 - when an invocation starts, the keyring and the resource servers are reloaded if their interval
   (``AUTH_KEY_REFRESH_INTERVAL``, ``AUTH_RESOURCE_REFRESH_INTERVAL``) has passed, and the
   revocation stream is read (``RevocationCatchUp``);
@@ -79,7 +79,7 @@ def build_handler(services: AuthServices) -> LambdaApp:
         await services.resource_registry.stop()
         await services.purge.stop()
         await publisher.stop()
-        await services.mail.stop()  # the outbox keeps its mail: see deploy/serverless/README.md
+        await services.mail.stop()  # the outbox keeps its mail for lambda_schedule's deliver-mail
         await catch_up.start()
 
     async def publish_revocations(event: Mapping[str, Any]) -> None:

@@ -10,7 +10,11 @@ The event's ``task`` names the work, each the code the operator commands and the
   function reloads its keyring within ``AUTH_KEY_REFRESH_INTERVAL``;
 - ``purge``: one retention round, ``purge_now``, exactly what ``auth-service purge`` runs (under the
   same lock, audited as the operator);
-- both then publish revocations still waiting in the outbox (one ``RevocationPublisher`` round),
+- ``deliver-mail``: the mail outbox's delivery rounds (``OutboxDelivery.deliver_round``, what each
+  replica's loop runs) until nothing is due, at most ``MAIL_ROUNDS`` of them: the API function
+  only queues mail (a forgot-password answer must not wait for SMTP), so this is what sends it,
+  every minute;
+- each then publishes revocations still waiting in the outbox (one ``RevocationPublisher`` round),
   e.g. those an operator command recorded while no API invocation ran: no verifier waits longer
   than one schedule period for them.
 
@@ -29,7 +33,10 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
+from auth_service.keys.service import key_encryption_key
 from auth_service.lambda_handler import lambda_settings
+from auth_service.mail_wiring import outbox_delivery
+from auth_service.metrics import AuthMetrics
 from auth_service.operator_tasks import _signing_keys
 from auth_service.resources.registry import ResourceRegistry
 from auth_service.retention.operator import purge_now
@@ -41,6 +48,8 @@ from shared.logs import configure_logging
 __all__ = ["TASKS", "handler", "publish_revocations", "rotation_step", "run_task"]
 
 log = logging.getLogger(__name__)
+MAIL_ROUNDS = 20
+"""Delivery rounds per run (of ``mail.delivery.BATCH`` messages each): the rest waits a minute."""
 
 
 async def rotation_step(settings: AuthSettings) -> dict[str, Any]:
@@ -82,9 +91,24 @@ async def publish_revocations(settings: AuthSettings) -> int:
         await pool.close()
 
 
+async def deliver_mail(settings: AuthSettings) -> dict[str, Any]:
+    """Rounds until no mail is due (or ``MAIL_ROUNDS``); how many messages were handled."""
+    pool = PostgresPool(settings.database.database_url, min_size=1, max_size=1)
+    try:
+        kek = key_encryption_key(settings.keys)
+        delivery = outbox_delivery(settings, pool, kek, AuthMetrics())
+        handled, rounds = 0, 0
+        while rounds < MAIL_ROUNDS and (done := await delivery.deliver_round()):
+            handled, rounds = handled + done, rounds + 1
+        return {"mail_handled": handled}
+    finally:
+        await pool.close()
+
+
 TASKS: dict[str, Callable[[AuthSettings], Awaitable[dict[str, Any]]]] = {
     "rotate-keys": rotation_step,
     "purge": purge,
+    "deliver-mail": deliver_mail,
 }
 
 
@@ -98,7 +122,8 @@ async def run_task(task: str, settings: AuthSettings) -> dict[str, Any]:
 def handler(
     event: Mapping[str, Any], context: Any, environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """EventBridge's ``Input`` is ``{"task": "rotate-keys"}`` or ``{"task": "purge"}``. A failure
+    """EventBridge's ``Input`` is ``{"task": "rotate-keys"}``, ``{"task": "purge"}`` or
+    ``{"task": "deliver-mail"}``. A failure
     raises, so the invocation counts as an error (the template's alarm watches them)."""
     task = str(event.get("task", ""))
     if task not in TASKS:

@@ -23,6 +23,7 @@ from auth_service.actors import RequestActors
 from auth_service.browser_sessions.cookies import SessionCookie
 from auth_service.browser_sessions.service import BrowserSessions
 from auth_service.browser_wiring import GraphParts
+from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.mail.composer import MailComposer
 from auth_service.mail.delivery import BATCH, OutboxDelivery
 from auth_service.mail.notices import SecurityNotices
@@ -40,7 +41,8 @@ from auth_service.verification.controllers import email_verification_router
 from auth_service.verification.pages import verification_pages
 from auth_service.verification.service import EmailVerification
 from auth_service.web.pages import Pages
-from shared.db.pool import Connection
+from shared.db.pool import Connection, PostgresPool
+from shared.metrics.service import ServiceMetrics
 
 __all__ = ["AccountMailHooks", "MailServices", "build_mail_services"]
 
@@ -116,10 +118,22 @@ class MailServices:
         ]  # fmt: skip
 
 
-def _delivery(settings: AuthSettings, parts: GraphParts, sender: str) -> OutboxDelivery:
+def mail_composer(settings: AuthSettings) -> MailComposer:
     mail = settings.mail
+    return MailComposer(
+        mail.mail_sender, product=settings.web.product_name, color=settings.web.primary_color,
+        default_locale=settings.web.default_locale,
+    )  # fmt: skip
+
+
+def outbox_delivery(
+    settings: AuthSettings, pool: PostgresPool, kek: KeyEncryptionKey, metrics: ServiceMetrics
+) -> OutboxDelivery:
+    """The outbox's sender (the replicas' loop, or the serverless schedule's rounds)."""
+    mail = settings.mail
+    sender = mail_composer(settings).envelope_sender
     return OutboxDelivery(
-        parts.pool, parts.kek, SmtpTransport(mail, sender=sender), parts.metrics,
+        pool, kek, SmtpTransport(mail, sender=sender), metrics,
         poll_interval=mail.mail_poll_interval, max_attempts=mail.mail_max_attempts,
         backoff=mail.mail_retry_backoff, lease_seconds=mail.smtp_timeout * (BATCH + 3) + 30,
     )  # fmt: skip
@@ -130,12 +144,9 @@ def build_mail_services(
 ) -> MailServices:
     """``clock``: the links' (their expiry), which tests move."""
     mail, issuer, store = settings.mail, settings.tokens.issuer, parts.throttles.store
-    composer = MailComposer(
-        mail.mail_sender, product=settings.web.product_name, color=settings.web.primary_color,
-        default_locale=settings.web.default_locale,
-    )  # fmt: skip
+    composer = mail_composer(settings)
     outbox = MailOutbox(parts.kek)
-    delivery = _delivery(settings, parts, composer.envelope_sender)
+    delivery = outbox_delivery(settings, parts.pool, parts.kek, parts.metrics)
     outbox.on_queued(delivery.wake)
     notices = SecurityNotices(composer, outbox, issuer=issuer)
     resends = SlidingWindowLimiter(store, "verification_resend", limit=mail.verification_resend_limit,

@@ -21,11 +21,13 @@ from auth_service.clients.schemas import ClientCreate, ClientWithSecret
 from auth_service.lambda_handler import build_handler
 from auth_service.lambda_schedule import handler as schedule_handler
 from auth_service.settings import ENV_PREFIX, AuthSettings
+from auth_service.users.schemas import UserCreate
 from auth_service.wiring import AuthServices, build_services
 from shared.auth.revocation_events import stream_key
 from shared.lambda_runtime import LambdaApp
 from shared.settings import env_name, settings_from_values
 from tests.auth_service.conftest import FAST_ARGON2, SYSTEM, new_kek
+from tests.mail_server import MailServer, link_in
 from tests.serverless.apigw_jwt_rules import failures
 from tests.serverless.conftest import EnvironmentFactory
 from tests.serverless.lambda_events import LambdaEnvironment, LambdaResponse, http_event, scheduled_event
@@ -243,3 +245,26 @@ def test_the_key_encryption_key_never_needs_to_be_in_the_environment(settings: A
     assert secrets.compare_digest(
         lambda_settings(_environment(settings)).keys.key_encryption_key, settings.keys.key_encryption_key
     )
+
+
+def test_the_schedule_delivers_the_mail_the_api_function_queued(
+    auth: AuthFunction, settings: AuthSettings
+) -> None:
+    """The API function only queues mail (its loop is stopped); ``deliver-mail`` sends it."""
+    data = UserCreate(email="new.person@example.com", password="a passphrase for the lambda test")
+    auth.environment.run(lambda: auth.app.run(auth.services.users.register(data, SYSTEM)))
+    server = MailServer().start()
+    try:
+        environ = {
+            **_environment(settings), "AUTH_SMTP_HOST": server.host, "AUTH_SMTP_PORT": str(server.port),
+            "AUTH_SMTP_SECURITY": "none",
+        }  # fmt: skip
+        sent = _schedule("deliver-mail", environ)
+        assert sent["task"] == "deliver-mail"
+        assert sent["mail_handled"] == 1
+        (received,) = server.wait_for(1)
+        assert received.rcpt_tos == ["new.person@example.com"]
+        assert link_in(received, "/email/verify").startswith(ISSUER + "/email/verify?token=")
+        assert _schedule("deliver-mail", environ)["mail_handled"] == 0  # sent once
+    finally:
+        server.stop()
