@@ -68,6 +68,8 @@ def _access_answer(claims: AccessClaims) -> dict[str, Any]:
         answer["nbf"] = claims.nbf
     if claims.email is not None:
         answer["username"] = claims.email
+    if claims.auth_time is not None:  # the login behind it, for a resource server's step-up (RFC 9470)
+        answer.update(auth_time=claims.auth_time, amr=claims.amr, acr=claims.acr)
     return answer
 
 

@@ -89,6 +89,8 @@ def test_a_resource_server_sees_the_tokens_meant_for_it(seeded: AuthClient) -> N
     assert answer["sub"] == claims["sub"]
     assert answer["username"] == AGENT_EMAIL
     assert (answer["exp"], answer["jti"], answer["aud"]) == (claims["exp"], claims["jti"], claims["aud"])
+    # the login behind it, so a resource server that introspects can require step-up (RFC 9470)
+    assert (answer["auth_time"], answer["amr"], answer["acr"]) == (claims["auth_time"], ["pwd"], "1")
     # a refresh token is its client's business only, resource server or not
     assert introspect(seeded, session["refresh_token"], customers) == INACTIVE
 
@@ -130,6 +132,7 @@ def test_client_tokens_answer_without_empty_claims(seeded: AuthClient) -> None:
     assert answer["sub"] == answer["client_id"] == service.client_id
     assert "roles" not in answer
     assert "username" not in answer
+    assert "amr" not in answer  # no person logged in
 
 
 def refresh_with(auth: AuthClient, client: ClientWithSecret, token: str) -> Any:
