@@ -170,11 +170,11 @@ def keys_revoke(kid: str) -> None:
 
 @keys.command("reseal")
 def keys_reseal() -> None:
-    """Seal every signing key again under AUTH_KEY_ENCRYPTION_KEY (one transaction, audited).
+    """Seal signing keys, second-factor secrets and queued mail again under AUTH_KEY_ENCRYPTION_KEY.
 
-    Run it after a new key-encryption key is in AUTH_KEY_ENCRYPTION_KEY (or _FILE) on every replica
-    and the old one in AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS; then the old one can be removed.
-    """
+    One transaction, audited. Run it once the new key-encryption key is in AUTH_KEY_ENCRYPTION_KEY
+    (or _FILE) on every replica and the old one in AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS; then the old
+    one can be removed."""
     from auth_service.keys.sealing import KeyEncryptionKeyError
     from auth_service.operator_tasks import reseal_keys
 
@@ -185,7 +185,8 @@ def keys_reseal() -> None:
         fail(PROGRAM, str(exc))
     click.echo(
         f"{PROGRAM}: {outcome.resealed} signing key(s) resealed under the newest key-encryption key "
-        f"({outcome.from_previous} were sealed with a previous one)"
+        f"({outcome.from_previous} were sealed with a previous one), with {outcome.factor_secrets} "
+        f"second-factor secret(s) and {outcome.mail} queued mail(s)"
     )
     if settings.keys.previous_key_encryption_keys:
         click.echo(f"{PROGRAM}: AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS can now be emptied")
@@ -282,9 +283,8 @@ def resource_servers_create(
         server = run_on_database(PROGRAM, register_resource_server(settings, data))
     except DomainError as exc:
         fail(PROGRAM, f"resource server not registered: {exc.detail}", code=1)
-    click.echo(
-        f"{PROGRAM}: registered resource server {server.identifier} (scopes: {' '.join(server.scopes)})"
-    )
+    listed = " ".join(server.scopes)
+    click.echo(f"{PROGRAM}: registered resource server {server.identifier} (scopes: {listed})")
 
 
 @resource_servers.command("list")

@@ -6,7 +6,8 @@ all in one transaction under the rotation lock: either every key moves or none d
 opens with no configured KEK stops the whole run, named, with nothing changed. Revoked keys are
 left out: nothing opens them again. Afterwards the previous KEKs can leave the settings. The
 private keys themselves do not change: tokens, the JWKS and every verifier are unaffected. The
-second factors' sealed secrets (TOTP, recovery-code keys) move in the same transaction.
+second factors' sealed secrets (TOTP, recovery-code keys) and the mail still waiting in the outbox
+move in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from auth_service.factors.resealing import reseal_factor_secrets
 from auth_service.keys.repository import SigningKeyRepository
 from auth_service.keys.rotation import associated_data
 from auth_service.keys.sealing import KEK_SETTINGS, KeyEncryptionKey, KeyEncryptionKeyError
+from auth_service.mail.resealing import reseal_outbox
 from shared.db.pool import PostgresPool
 
 __all__ = ["KeyResealing", "Reseal"]
@@ -30,6 +32,8 @@ class Reseal(msgspec.Struct, frozen=True):
     """Of those, the ones that were sealed under a previous KEK."""
     factor_secrets: int = 0
     """Second factors' sealed secrets (TOTP, recovery-code keys) resealed with them."""
+    mail: int = 0
+    """Messages still waiting in the mail outbox resealed with them."""
 
 
 class KeyResealing:
@@ -60,6 +64,7 @@ class KeyResealing:
                 if was_previous:
                     from_previous.append(key.kid)
             factor_secrets = await reseal_factor_secrets(conn, self._kek)
+            mail = await reseal_outbox(conn, self._kek)
             await self._audit.record(
                 "key.reseal",
                 actor,
@@ -68,7 +73,10 @@ class KeyResealing:
                     "resealed": [key.kid for key in keys],
                     "from_previous": from_previous,
                     "factor_secrets": factor_secrets,
+                    "mail": mail,
                 },
                 conn=conn,
             )
-        return Reseal(resealed=len(keys), from_previous=len(from_previous), factor_secrets=factor_secrets)
+        return Reseal(
+            resealed=len(keys), from_previous=len(from_previous), factor_secrets=factor_secrets, mail=mail
+        )

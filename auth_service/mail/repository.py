@@ -38,6 +38,10 @@ _RETRY = """
 UPDATE mail_outbox SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3)
 WHERE id = $1 AND sent_at IS NULL
 """
+_PENDING_SEALED = """
+SELECT id, message FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id FOR UPDATE
+"""
+_REPLACE_SEALED = "UPDATE mail_outbox SET message = $2 WHERE id = $1"
 _GIVE_UP = "UPDATE mail_outbox SET last_error = $2, failed_at = now() WHERE id = $1 AND sent_at IS NULL"
 _FORGET_SENT = "DELETE FROM mail_outbox WHERE sent_at < now() - make_interval(days => $1)"
 _BY_USER = """
@@ -101,3 +105,10 @@ class OutboxRepository:
 
     async def for_user(self, conn: asyncpg.Connection, user_id: UUID, limit: int = 50) -> list[OutboxRow]:
         return [OutboxRow(**dict(row)) for row in await conn.fetch(_BY_USER, user_id, limit)]
+
+    async def pending_sealed(self, conn: asyncpg.Connection) -> list[tuple[UUID, bytes]]:
+        """Every message still to be delivered, sealed, locked until the transaction ends."""
+        return [(row["id"], row["message"]) for row in await conn.fetch(_PENDING_SEALED)]
+
+    async def replace_sealed(self, conn: asyncpg.Connection, mail_id: UUID, sealed: bytes) -> None:
+        await conn.execute(_REPLACE_SEALED, mail_id, sealed)

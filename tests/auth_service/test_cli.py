@@ -126,7 +126,7 @@ async def test_keys_reseal_moves_every_key_to_the_new_kek(
     assert resealed.returncode == 0, resealed.stderr
     assert resealed.stdout.splitlines() == [
         "auth-service: 2 signing key(s) resealed under the newest key-encryption key "
-        "(2 were sealed with a previous one)",
+        "(2 were sealed with a previous one), with 0 second-factor secret(s) and 0 queued mail(s)",
         "auth-service: AUTH_PREVIOUS_KEY_ENCRYPTION_KEYS can now be emptied",
     ]
     stale = run(old_env, "keys", "reseal")  # the old KEK alone opens nothing any more

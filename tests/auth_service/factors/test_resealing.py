@@ -1,5 +1,6 @@
-"""``keys reseal`` moves the second factors' sealed secrets with the signing keys: after a KEK
-rotation the old KEK can leave the settings and every authenticator app and recovery code works."""
+"""``keys reseal`` moves the second factors' sealed secrets and the queued mail with the signing
+keys: after a KEK rotation the old KEK can leave the settings, every authenticator app and recovery
+code works, and the mail still waiting (here the new factor's notice) can still be opened and sent."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 import pyotp
 
 from auth_service.audit.service import Actor
+from auth_service.keys.sealing import KeyEncryptionKey
+from auth_service.mail.outbox import associated_data
 from tests.auth_service.conftest import AGENT_EMAIL, AGENT_PASSWORD, SYSTEM, SettingsFactory, new_kek
 from tests.auth_service.factors.steps import Clock, serving_with_clock
 from tests.auth_service.login.db import fetch
@@ -23,10 +26,19 @@ def test_factor_secrets_survive_a_kek_rotation(make_settings: SettingsFactory) -
         codes: Any = before.call(enrolments.confirm_totp, user_id, pyotp.TOTP(secret).at(clock.now), actor)
     rotated_settings = make_settings(key_encryption_key=new, previous_key_encryption_keys=[old])
     with serving_with_clock(rotated_settings, clock) as rotated:
+        rotated.call(rotated.services.mail.delivery.stop)  # the notice stays queued, as undelivered
         outcome = rotated.call(rotated.services.signing_keys.reseal, SYSTEM)
         assert outcome.factor_secrets == 2  # the TOTP secret and the recovery codes' key
+        assert outcome.mail == len(queued(rotated)) >= 1
     clock.now += 30
     with serving_with_clock(make_settings(key_encryption_key=new), clock) as after:  # the old KEK gone
         factors = after.services.browser.factors.factors
         after.call(factors.verify_totp, user_id, pyotp.TOTP(secret).at(clock.now), actor)
         assert after.call(factors.use_recovery_code, user_id, codes[0], actor) == 9
+        only_new = KeyEncryptionKey.from_text(new)
+        for mail in queued(after):
+            assert b"\r\nTo: " in only_new.open(mail["message"], associated_data(mail["id"]))
+
+
+def queued(auth: Any) -> list[Any]:
+    return fetch(auth, "SELECT id, message FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL")

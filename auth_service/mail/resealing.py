@@ -1,0 +1,33 @@
+"""The mail outbox's sealed messages sealed again under the newest key-encryption key (``keys reseal``).
+
+A message waiting in the outbox is sealed like a signing key (it carries live links), so a KEK
+rotation must move it too before the previous KEK leaves the settings, or the sender could not
+open it and would give it up. Run inside the signing keys' resealing transaction
+(``keys/resealing.py``): all move or none does. Sent messages keep no content; messages given up
+are never sent again, so only those still to be delivered move.
+"""
+
+from __future__ import annotations
+
+from auth_service.keys.sealing import KEK_SETTINGS, KeyEncryptionKey, KeyEncryptionKeyError
+from auth_service.mail.outbox import associated_data
+from auth_service.mail.repository import OutboxRepository
+from shared.db.pool import Connection
+
+__all__ = ["reseal_outbox"]
+
+
+async def reseal_outbox(conn: Connection, kek: KeyEncryptionKey) -> int:
+    """Every message still to be delivered under the newest KEK, in the caller's transaction."""
+    repo, count = OutboxRepository(), 0
+    for mail_id, sealed in await repo.pending_sealed(conn):
+        try:
+            resealed, _ = kek.reseal(sealed, associated_data(mail_id))
+        except KeyEncryptionKeyError:
+            raise KeyEncryptionKeyError(
+                f"mail {mail_id} in the outbox does not open with any configured key-encryption key "
+                f"(set {KEK_SETTINGS} to the one that sealed it); nothing was resealed"
+            ) from None
+        await repo.replace_sealed(conn, mail_id, resealed)
+        count += 1
+    return count
