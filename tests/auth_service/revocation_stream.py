@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from shared.auth.revocation_events import stream_key
 from tests.auth_service.conftest import AuthClient
 
@@ -29,10 +31,15 @@ def stream_entries(auth: AuthClient) -> list[dict[str, str]]:
 
 
 def stream_entry(auth: AuthClient, kind: str, value: str, within: float = PUBLISHED_WITHIN) -> dict[str, str]:
-    """The entry revoking ``value``, waited for at most ``within`` seconds (else the test fails)."""
+    """The entry revoking ``value``, waited for at most ``within`` seconds (else the test fails).
+    A Redis just restarted closes the client's pooled connections: that read is tried again."""
     deadline = time.monotonic() + within
     while True:
-        found = [e for e in stream_entries(auth) if e["kind"] == kind and e["value"] == value]
+        try:
+            entries = stream_entries(auth)
+        except RedisConnectionError:
+            entries = []
+        found = [e for e in entries if e["kind"] == kind and e["value"] == value]
         if found:
             return found[-1]
         assert time.monotonic() < deadline, f"no {kind} {value} on the stream within {within} s"
