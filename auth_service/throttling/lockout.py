@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from typing import ClassVar
 
 from auth_service.throttling.client_address import address_bucket
 from auth_service.throttling.errors import Throttled
@@ -25,21 +25,16 @@ __all__ = ["Lockout"]
 
 
 class Lockout:
-    __slots__ = (
-        "_account_limiter",
-        "_address_limiter",
-        "_args",
-        "_begin",
-        "_name_of",
-        "_store",
-        "_succeeded",
-    )
+    """The mechanism; a subclass names its two limiters (``LIMITERS``: the account's and the
+    address's, for keys, metrics and 429s) and how an attempt names its account (``account_key``)."""
+
+    LIMITERS: ClassVar[tuple[str, str]]
+
+    __slots__ = ("_args", "_begin", "_store", "_succeeded")
 
     def __init__(
         self,
         store: ThrottleStore,
-        limiters: tuple[str, str],
-        name_of: Callable[[str], str],
         *,
         threshold: int,
         max_lock_seconds: int,
@@ -47,11 +42,7 @@ class Lockout:
         ip_max_failures: int,
         ip_window_seconds: int,
     ) -> None:
-        """``limiters``: the account's and the address's limiter names (keys, metrics, 429s);
-        ``name_of``: one name per account, whatever spelling an attempt gave."""
         self._store = store
-        self._account_limiter, self._address_limiter = limiters
-        self._name_of = name_of
         self._begin = store.script(LOGIN_BEGIN)
         self._succeeded = store.script(LOGIN_SUCCEEDED)
         self._args = (
@@ -62,32 +53,39 @@ class Lockout:
             ip_window_seconds * 1000,
         )
 
+    @staticmethod
+    def account_key(account: str) -> str:
+        """One name per account, whatever spelling an attempt gave (as given, unless overridden)."""
+        return account
+
     def _keys(self, account: str, source_ip: str | None) -> list[str]:
         # A digest, so Redis holds no email addresses and a key's length does not depend on input.
-        digest = hashlib.sha256(self._name_of(account).encode()).hexdigest()[:32]
+        digest = hashlib.sha256(self.account_key(account).encode()).hexdigest()[:32]
+        account_limiter, address_limiter = self.LIMITERS
         prefix = self._store.prefix
         return [
-            f"{prefix}{self._account_limiter}:{digest}",
-            f"{prefix}{self._address_limiter}:{address_bucket(source_ip)}",
+            f"{prefix}{account_limiter}:{digest}",
+            f"{prefix}{address_limiter}:{address_bucket(source_ip)}",
         ]
 
     async def before_attempt(self, account: str, source_ip: str | None) -> LoginAttempt:
         """Raises ``Throttled`` (429) or ``ThrottlingUnavailable`` (503, failing closed)."""
         ticket = secrets.token_hex(8)
+        account_limiter, address_limiter = self.LIMITERS
         reply = await self._store.run(
             self._begin,
             self._keys(account, source_ip),
             [ticket, *self._args],
-            limiters=(self._address_limiter, self._account_limiter),
+            limiters=(address_limiter, account_limiter),
         )
         if reply is None:  # Redis away, failing open: nothing was counted
             return LoginAttempt(account, source_ip)
         refused_by, wait_ms = int(reply[0]), int(reply[1])
-        self._store.decision(self._address_limiter, throttled=refused_by == 1)
+        self._store.decision(address_limiter, throttled=refused_by == 1)
         if refused_by != 1:
-            self._store.decision(self._account_limiter, throttled=refused_by == 2)
+            self._store.decision(account_limiter, throttled=refused_by == 2)
         if refused_by:
-            raise Throttled(self._address_limiter if refused_by == 1 else self._account_limiter, wait_ms)
+            raise Throttled(address_limiter if refused_by == 1 else account_limiter, wait_ms)
         return LoginAttempt(account, source_ip, ticket)
 
     async def after_attempt(self, attempt: LoginAttempt, *, succeeded: bool) -> None:

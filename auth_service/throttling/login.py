@@ -18,7 +18,6 @@ from __future__ import annotations
 import unicodedata
 
 from auth_service.throttling.lockout import Lockout
-from auth_service.throttling.store import ThrottleStore
 from auth_service.users.emails import InvalidEmail, normalise_email
 
 __all__ = ["ACCOUNT_LIMITER", "ADDRESS_LIMITER", "LoginThrottle", "account_name"]
@@ -40,20 +39,9 @@ def account_name(username: str) -> str:
 class LoginThrottle(Lockout):
     """The ``LoginGuard`` of the password grant and the login form: accounts named by ``account_name``."""
 
+    LIMITERS = (ACCOUNT_LIMITER, ADDRESS_LIMITER)
     __slots__ = ()
 
-    def __init__(
-        self,
-        store: ThrottleStore,
-        *,
-        threshold: int,
-        max_lock_seconds: int,
-        reset_seconds: int,
-        ip_max_failures: int,
-        ip_window_seconds: int,
-    ) -> None:
-        super().__init__(
-            store, (ACCOUNT_LIMITER, ADDRESS_LIMITER), account_name, threshold=threshold,
-            max_lock_seconds=max_lock_seconds, reset_seconds=reset_seconds, ip_max_failures=ip_max_failures,
-            ip_window_seconds=ip_window_seconds,
-        )  # fmt: skip
+    @staticmethod
+    def account_key(account: str) -> str:
+        return account_name(account)

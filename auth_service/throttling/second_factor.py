@@ -16,7 +16,6 @@ so concurrent guesses cannot all pass before the first failure is recorded.
 from __future__ import annotations
 
 from auth_service.throttling.lockout import Lockout
-from auth_service.throttling.store import ThrottleStore
 
 __all__ = ["SECOND_FACTOR_ACCOUNT_LIMITER", "SECOND_FACTOR_ADDRESS_LIMITER", "SecondFactorThrottle"]
 
@@ -27,20 +26,5 @@ SECOND_FACTOR_ADDRESS_LIMITER = "second_factor_ip"
 class SecondFactorThrottle(Lockout):
     """Attempts name the person by their user id (``str(user.id)``)."""
 
+    LIMITERS = (SECOND_FACTOR_ACCOUNT_LIMITER, SECOND_FACTOR_ADDRESS_LIMITER)
     __slots__ = ()
-
-    def __init__(
-        self,
-        store: ThrottleStore,
-        *,
-        threshold: int,
-        max_lock_seconds: int,
-        reset_seconds: int,
-        ip_max_failures: int,
-        ip_window_seconds: int,
-    ) -> None:
-        super().__init__(
-            store, (SECOND_FACTOR_ACCOUNT_LIMITER, SECOND_FACTOR_ADDRESS_LIMITER), str, threshold=threshold,
-            max_lock_seconds=max_lock_seconds, reset_seconds=reset_seconds, ip_max_failures=ip_max_failures,
-            ip_window_seconds=ip_window_seconds,
-        )  # fmt: skip
