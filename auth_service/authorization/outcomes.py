@@ -46,8 +46,9 @@ class Pending(msgspec.Struct, frozen=True):
     client: ClientRecord
 
 
-Ready = tuple[str, SessionCode]
-"""A code written ahead with its session (``_single_sign_on``): its secret, and what was written."""
+Ready = tuple[str, bytes, SessionCode]
+"""A code written ahead with its session (``_single_sign_on``): its secret, its digest, and what
+was written."""
 
 
 def draft_of(pending: Pending, grant: list[str]) -> CodeDraft:

@@ -84,20 +84,19 @@ class SecondStep:
             raise RequestExpired
         return user.email
 
-    async def asked(self, request_id: UUID | str | None) -> str | None:
-        """The ``acr`` the request asks for (``None``: none of ours, or no request)."""
+    async def asked(self, request_id: UUID | str | None, read: Pending | None = None) -> str | None:
+        """The ``acr`` the request asks for (``None``: none of ours, or no request); ``read``: the
+        request if already read (else it is read here)."""
         if request_id is None:
             return None
-        pending = await self._authorization.pending(str(request_id))
-        return asked_acr(pending.request.parameters.acr_values)
+        if read is None or str(read.request.id) != str(request_id):
+            read = await self._authorization.pending(str(request_id))
+        return asked_acr(read.request.parameters.acr_values)
 
     async def begin(self, login: PendingLogin, read: Pending | None = None) -> str | None:
         """After the password: the pending login's secret, or ``None`` when nothing more is due.
         ``read``: the login's request, as the login read it (else it is read here)."""
-        if read is not None and read.request.id == login.request_id:
-            asked = asked_acr(read.request.parameters.acr_values)
-        else:
-            asked = await self.asked(login.request_id)
+        asked = await self.asked(login.request_id, read)
         if await self._factors.due(login.user_id, acr=None, asked=asked) is None:
             return None
         secret = new_secret()

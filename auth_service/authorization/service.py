@@ -110,18 +110,19 @@ class AuthorizationService:
         """A first-party app's request with a session cookie, nearly always answered with a code at
         once: the session is looked up and a code written for it in one statement, then the request
         is decided as any other; a code it does not give is discarded."""
-        code, parameters = new_secret(), pending.request.parameters
+        code = new_secret()
+        code_digest, parameters = digest(code), pending.request.parameters
         draft = draft_of(pending, grant_of(parameters, pending.client, None))
         async with self._pool.acquire() as conn:
             made = await self._codes.create_in_session(
-                conn, digest(secret), self._settings.session_idle_ttl, digest(code), draft,
+                conn, digest(secret), self._settings.session_idle_ttl, code_digest, draft,
                 self._settings.authorization_code_ttl,
             )  # fmt: skip
-        session, ready = (None, None) if made is None else (made.session, (code, made))
+        session, ready = (None, None) if made is None else (made.session, (code, code_digest, made))
         answer = await self._decide(pending, session, ready=ready)
         if made is not None and not (isinstance(answer, ToClient) and answer.params.get("code") == code):
             async with self._pool.acquire() as conn:
-                await self._codes.discard(conn, digest(code))
+                await self._codes.discard(conn, code_digest)
         return answer
 
     async def _use_pushed(self, query: Query, session: BrowserSession | None) -> Answer:
@@ -263,8 +264,8 @@ class AuthorizationService:
         self, pending: Pending, session: BrowserSession, grant: list[str], ready: Ready | None = None
     ) -> Answer:
         """The code: the one written ahead with the session (``ready``) when it grants the same."""
-        if ready is not None and ready[1].code.scopes == grant:
-            (code, made), code_digest = ready, digest(ready[0])
+        if ready is not None and ready[2].code.scopes == grant:
+            code, code_digest, made = ready
             self._fresh.keep(code_digest, made.code, made.person)
             return self._answer(pending.request.parameters.reply, {"code": code})
         code = new_secret()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import nullcontext
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -41,11 +41,6 @@ class EndedSession(msgspec.Struct, frozen=True):
 
 
 EndedHook = Callable[[EndedSession], Awaitable[None]]
-
-
-def _no_transaction() -> AbstractAsyncContextManager[None]:
-    """A session that replaces none is one statement, atomic on its own."""
-    return nullcontext()
 
 
 class BrowserSessions:
@@ -108,7 +103,8 @@ class BrowserSessions:
         agent = user_agent[:MAX_USER_AGENT_CHARS] if user_agent else None
         ttl = self._settings.session_max_ttl
         ended: EndedSession | None = None
-        async with self._pool.acquire() as conn, conn.transaction() if replacing else _no_transaction():
+        # A session that replaces none is one statement, atomic on its own: no transaction.
+        async with self._pool.acquire() as conn, conn.transaction() if replacing else nullcontext():
             session = await self._repo.start(
                 conn, session_id, digest=digest(secret), user_id=user_id, amr=amr, acr=acr, max_ttl=ttl,
                 source_ip=source_ip, user_agent=agent, events=events,

@@ -21,6 +21,8 @@ from auth_service.users.repository import USER_COLUMNS, UserRecord
 
 __all__ = ["ClaimedCode", "CodeDraft", "CodeRepository", "NewCode", "PresentedCode", "SessionCode"]
 
+_CODE_COLUMNS = """digest, client_id, user_id, browser_session_id, redirect_uri, scope, resources,
+code_challenge, nonce, auth_time, amr, acr, expires_at"""
 # A code answering a stored authorization request deletes the request in the same statement
 # ($14; NULL for a request answered at once, never stored): of two answers, only one makes a code.
 # It reads the person back, as the exchange will need them (``fresh_codes.py``).
@@ -28,8 +30,7 @@ _CREATE = f"""
 WITH taken AS (
     DELETE FROM authorization_requests WHERE id = $14::uuid AND expires_at > now() RETURNING id
 ), made AS (
-    INSERT INTO authorization_codes (digest, client_id, user_id, browser_session_id, redirect_uri, scope,
-                                     resources, code_challenge, nonce, auth_time, amr, acr, expires_at)
+    INSERT INTO authorization_codes ({_CODE_COLUMNS})
     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10), $11, $12, now() + make_interval(secs => $13)
     WHERE $14::uuid IS NULL OR EXISTS (SELECT 1 FROM taken)
     RETURNING user_id
@@ -42,8 +43,7 @@ SELECT {USER_COLUMNS} FROM made JOIN users u ON u.id = made.user_id
 # where the person's (``USER_COLUMNS``) share their names.
 _CREATE_IN_SESSION = f"""
 WITH {LIVE_SESSION}, made AS (
-    INSERT INTO authorization_codes (digest, client_id, user_id, browser_session_id, redirect_uri, scope,
-                                     resources, code_challenge, nonce, auth_time, amr, acr, expires_at)
+    INSERT INTO authorization_codes ({_CODE_COLUMNS})
     SELECT $3, $4, live.user_id, live.id, $5, $6, $7, $8, $9, to_timestamp(live.auth_time), live.amr,
            live.acr, now() + make_interval(secs => $10)
     FROM live
