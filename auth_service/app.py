@@ -118,8 +118,14 @@ def _browser_pages(services: AuthServices) -> Router:
         [
             *device_pages(services.browser.device, sessions, cookie, services.users, pages, actors),
             *logout_pages(services.browser.logout, sessions, cookie, services.users, pages, actors),
-            *services.browser.front_door.pages(
-                sessions, cookie, pages, actors, services.resource_registry, services.settings.oauth
+            *front_door.pages(
+                sessions,
+                cookie,
+                pages,
+                actors,
+                services.resource_registry,
+                services.settings.oauth,
+                login_extras=services.browser.passkeys.login_page,
             ),
             *services.browser.passkeys.pages(
                 sessions, cookie, pages, actors, (front_door.second_step, front_door.second_cookie)

@@ -120,7 +120,7 @@ def build_browser_services(
     )  # fmt: skip
     passkeys = Passkeys.build(
         settings, pool, audit, sessions=browser_sessions, authorization=front_door.authorization,
-        factors=(factors.factors, factors.enrolments),
+        login_key=parts.kek.derive("passkey-login"), factors=(factors.factors, factors.enrolments),
     )  # fmt: skip
     hints = IdTokenHints(parts.own_keys, issuer=issuer).verify_id_token_hint
     account = build_account_services(

@@ -3,7 +3,7 @@
 Both run against the real auth service as a process on 127.0.0.1 (production argon2id cost), as
 a browser would, each with no session at the start: ``/oauth/authorize`` -> ``GET /login`` ->
 - the password form: ``POST /login`` (CSRF token, email, password: argon2id) -> the code;
-- the passkey button: ``POST /passkeys/login/options`` (JSON) -> the software authenticator signs
+- the passkey button: the options the login page carries -> the software authenticator signs
   (ES256, in this process: the browser's work, not the server's) -> ``POST /passkeys/login`` ->
   the code.
 Each passkey worker has its own authenticator (a passkey of the same person), as each of a
@@ -18,6 +18,7 @@ Uses BENCH_DATABASE_URL / BENCH_REDIS_URL (server URLs) when set, else embedded 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import re
@@ -42,18 +43,23 @@ WORKERS = int(os.environ.get("BENCH_LOGIN_WORKERS", "4"))
 PERSON, PASSWORD = "passkey.person@example.com", "a passphrase for the passkey benchmark"
 _CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 _REQUEST = re.compile(r'name="request" value="([^"]+)"')
+_OPTIONS = re.compile(r"data-page-options='([^']*)'")
 Login = Callable[[httpx.AsyncClient], Awaitable[None]]
 
 
-async def _login_page(http: httpx.AsyncClient, issuer: str) -> tuple[str, str]:
-    """No session: authorize -> the login page; its CSRF token and request id."""
+async def _login_page(http: httpx.AsyncClient, issuer: str) -> tuple[str, str, str]:
+    """No session: authorize -> the login page; its CSRF token, request id and passkey options."""
     http.cookies.clear()
     answer = await http.get(authorize_url(issuer))
     page = await http.get(urljoin(issuer, answer.headers["location"]))
-    csrf, request = _CSRF.search(page.text), _REQUEST.search(page.text)
-    if page.status_code != 200 or csrf is None or request is None:
+    return _fields(page)
+
+
+def _fields(page: httpx.Response) -> tuple[str, str, str]:
+    csrf, request, options = (pattern.search(page.text) for pattern in (_CSRF, _REQUEST, _OPTIONS))
+    if page.status_code != 200 or csrf is None or request is None or options is None:
         raise RuntimeError(f"no login page: {page.status_code}")
-    return csrf.group(1), request.group(1)
+    return csrf.group(1), request.group(1), html.unescape(options.group(1))
 
 
 def _code(answer: httpx.Response) -> None:
@@ -64,7 +70,7 @@ def _code(answer: httpx.Response) -> None:
 
 def password_login(issuer: str) -> Login:
     async def login(http: httpx.AsyncClient) -> None:
-        csrf, request = await _login_page(http, issuer)
+        csrf, request, _ = await _login_page(http, issuer)
         form = {"_csrf_token": csrf, "request": request, "email": PERSON + ".pw", "password": PASSWORD}
         _code(await http.post(f"{issuer}/login", data=form))
 
@@ -76,11 +82,8 @@ def passkey_login(issuer: str, devices: list[SoftAuthenticator]) -> Callable[[in
         device = devices[index]
 
         async def login(http: httpx.AsyncClient) -> None:
-            csrf, request = await _login_page(http, issuer)
-            asked = await http.post(f"{issuer}/passkeys/login/options", headers={"X-CSRFToken": csrf})
-            if asked.status_code != 200:
-                raise RuntimeError(f"no options: {asked.status_code}")
-            assertion = json.dumps(device.get(asked.json()))
+            csrf, request, options = await _login_page(http, issuer)
+            assertion = json.dumps(device.get(json.loads(options)))
             form = {"_csrf_token": csrf, "request": request, "credential": assertion}
             _code(await http.post(f"{issuer}/passkeys/login", data=form))
 
@@ -162,7 +165,7 @@ def measure(server: Server, label: str, logins: Callable[[int], Login]) -> float
 
 def step_costs(server: Server, device: SoftAuthenticator, rounds: int = 200) -> None:
     """Server CPU per step of one passkey login, the steps run one at a time (where it goes)."""
-    issuer, spent = server.process.url, {"authorize": 0.0, "login page": 0.0, "options": 0.0, "answer": 0.0}
+    issuer, spent = server.process.url, {"authorize": 0.0, "login page": 0.0, "answer": 0.0}
     with httpx.Client(timeout=30) as http:
         for _ in range(rounds):
             http.cookies.clear()
@@ -170,16 +173,14 @@ def step_costs(server: Server, device: SoftAuthenticator, rounds: int = 200) -> 
             location = http.get(authorize_url(issuer)).headers["location"]
             spent["authorize"] += server.cpu_seconds() - cpu
             cpu = server.cpu_seconds()
-            page = http.get(urljoin(issuer, location)).text
+            page = http.get(urljoin(issuer, location))
             spent["login page"] += server.cpu_seconds() - cpu
-            csrf, request = _CSRF.search(page), _REQUEST.search(page)
-            if csrf is None or request is None:
-                raise RuntimeError("no login page")
-            cpu = server.cpu_seconds()
-            options = http.post(f"{issuer}/passkeys/login/options", headers={"X-CSRFToken": csrf.group(1)})
-            spent["options"] += server.cpu_seconds() - cpu
-            form = {"_csrf_token": csrf.group(1), "request": request.group(1)}
-            form["credential"] = json.dumps(device.get(options.json()))
+            csrf, request, options = _fields(page)
+            form = {
+                "_csrf_token": csrf,
+                "request": request,
+                "credential": json.dumps(device.get(json.loads(options))),
+            }
             cpu = server.cpu_seconds()
             _code(http.post(f"{issuer}/passkeys/login", data=form))
             spent["answer"] += server.cpu_seconds() - cpu

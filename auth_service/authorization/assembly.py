@@ -7,8 +7,9 @@ its page controllers (``controllers``, ``login_pages``, ``consent_pages``) close
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from litestar.handlers import HTTPRouteHandler
 
@@ -100,12 +101,14 @@ class FrontDoor:
         actors: RequestActors,
         registry: ResourceRegistry,
         limits: OAuthSettings,
+        login_extras: Callable[[], Mapping[str, Any]] = dict,
     ) -> list[HTTPRouteHandler]:
         """``/oauth/authorize``, ``/login``, ``/login/second-factor`` and ``/consent``, for the
-        browser router."""
+        browser router; ``login_extras`` adds to each login page (the passkey button's options)."""
+        login = (self.authorization, self.login, sessions, cookie, pages, actors, self.second_cookie)
         return [
             *authorization_handlers(self.authorization, cookie, pages, limits),
-            *login_pages(self.authorization, self.login, sessions, cookie, pages, actors, self.second_cookie),
+            *login_pages(*login, login_extras),
             *self._second_step_pages(sessions, cookie, pages, actors),
             *consent_pages(self.authorization, sessions, cookie, pages, actors, registry),
         ]

@@ -11,6 +11,7 @@ second step (``second_step_pages.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import msgspec
@@ -45,7 +46,9 @@ class LoginForm(msgspec.Struct, frozen=True):
 
 
 class _LoginPages:
-    __slots__ = ("_actors", "_authorization", "_cookie", "_login", "_pages", "_second_cookie", "_sessions")
+    __slots__ = (
+        "_actors", "_authorization", "_cookie", "_extras", "_login", "_pages", "_second_cookie", "_sessions",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -56,7 +59,9 @@ class _LoginPages:
         pages: Pages,
         actors: RequestActors,
         second_cookie: SecondStepCookie,
+        extras: Callable[[], Mapping[str, Any]],
     ) -> None:
+        self._extras = extras
         self._second_cookie = second_cookie
         self._authorization = authorization
         self._login = login
@@ -88,7 +93,7 @@ class _LoginPages:
             query = {"return_to": return_to or ""}
         else:
             raise RequestExpired
-        context.update(email=(email or "")[:MAX_EMAIL_ECHO], failed=failed)
+        context.update(self._extras(), email=(email or "")[:MAX_EMAIL_ECHO], failed=failed)
         return self._pages.page(
             request,
             "login.html",
@@ -128,8 +133,10 @@ def login_pages(
     pages: Pages,
     actors: RequestActors,
     second_cookie: SecondStepCookie,
+    extras: Callable[[], Mapping[str, Any]] = dict,
 ) -> list[HTTPRouteHandler]:
-    handlers = _LoginPages(authorization, login, sessions, cookie, pages, actors, second_cookie)
+    """``extras``: what another context adds to each login page (the passkey button's options)."""
+    handlers = _LoginPages(authorization, login, sessions, cookie, pages, actors, second_cookie, extras)
 
     @get("/login", name="login")
     async def login_page(

@@ -5,7 +5,9 @@ Kept here so the wiring adds one line to build it and the app one line for its r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from litestar.handlers import HTTPRouteHandler
 
@@ -25,6 +27,7 @@ from auth_service.passkeys.controllers import passkey_pages
 from auth_service.passkeys.cookies import CeremonyCookie
 from auth_service.passkeys.factor_source import FactorsLink, PasskeyFactors
 from auth_service.passkeys.login import PasskeyLogin
+from auth_service.passkeys.login_challenges import LoginChallenges
 from auth_service.passkeys.relying_party import RelyingParty
 from auth_service.passkeys.second_factor_pages import second_factor_pages
 from auth_service.passkeys.service import FactorLink, PasskeyService
@@ -42,6 +45,8 @@ class Passkeys:
     assertions: PasskeyAssertions
     """Using one: the passwordless login's and the second factor's options and verification."""
     login: PasskeyLogin
+    login_challenges: LoginChallenges
+    """The passwordless login's challenges, carried by the login page."""
     ceremony: CeremonyCookie
     limit: int
 
@@ -54,9 +59,11 @@ class Passkeys:
         *,
         sessions: BrowserSessions,
         authorization: AuthorizationService,
+        login_key: bytes,
         factors: tuple[SecondFactors, Enrolments] | None = None,
     ) -> Passkeys:
-        """``factors``: passkeys become a source of second factors (``factor_source.py``), and the
+        """``login_key`` signs the passwordless login's challenges (``login_challenges.py``);
+        ``factors``: passkeys become a source of second factors (``factor_source.py``), and the
         factors context takes part in every change; without them passkeys stand alone."""
         config, issuer = settings.passkeys, settings.tokens.issuer
         link: FactorLink | None = None
@@ -66,16 +73,22 @@ class Passkeys:
             link = FactorsLink(second_factors, enrolments)
         party = RelyingParty(config, issuer=issuer)
         challenges = CeremonyChallenges(pool, config.webauthn_ceremony_ttl)
-        assertions = PasskeyAssertions(pool, party, challenges, audit)
+        login_challenges = LoginChallenges(login_key, config.webauthn_ceremony_ttl)
+        assertions = PasskeyAssertions(pool, party, challenges, audit, login_challenges)
         return cls(
             service=PasskeyService(pool, party, challenges, config, audit, link),
             assertions=assertions,
             login=PasskeyLogin(assertions, sessions, authorization),
+            login_challenges=login_challenges,
             ceremony=CeremonyCookie(
                 secure=issuer.startswith("https://"), max_age=config.webauthn_ceremony_ttl
             ),
             limit=config.webauthn_max_passkeys,
         )
+
+    def login_page(self) -> Mapping[str, Any]:
+        """What the login page adds for its passkey button: the options, challenge included."""
+        return {"passkey_options": self.assertions.login_options()}
 
     @property
     def section(self) -> PasskeySection:

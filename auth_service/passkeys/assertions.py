@@ -12,15 +12,18 @@ change (the ``amr`` value rests on it: ``hwk`` or ``swk``). Every refusal is one
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import msgspec
+from webauthn.helpers.structs import AuthenticationCredential
 
 from auth_service.audit.service import Actor, AuditTrail
 from auth_service.oidc.assurance import AMR_HARDWARE_KEY, AMR_MFA, AMR_PASSWORD, AMR_SOFTWARE_KEY
 from auth_service.passkeys.challenges import Ceremony, CeremonyChallenges, Purpose, record_refusal
 from auth_service.passkeys.errors import PasskeyRefused
-from auth_service.passkeys.relying_party import RelyingParty, parse_assertion
+from auth_service.passkeys.login_challenges import LoginChallenges
+from auth_service.passkeys.relying_party import RelyingParty, answered_challenge, parse_assertion
 from auth_service.passkeys.repository import PasskeyRepository, StoredCredential
 from shared.db.pool import PostgresPool
 
@@ -62,22 +65,28 @@ def check_owner(stored: StoredCredential, handle: bytes | None, user_id: UUID | 
 
 
 class PasskeyAssertions:
-    __slots__ = ("_audit", "_challenges", "_party", "_pool", "_repo")
+    __slots__ = ("_audit", "_challenges", "_login", "_party", "_pool", "_repo")
 
     def __init__(
-        self, pool: PostgresPool, party: RelyingParty, challenges: CeremonyChallenges, audit: AuditTrail
+        self,
+        pool: PostgresPool,
+        party: RelyingParty,
+        challenges: CeremonyChallenges,
+        audit: AuditTrail,
+        login: LoginChallenges,
     ) -> None:
         self._pool = pool
         self._party = party
         self._challenges = challenges
         self._audit = audit
+        self._login = login
         self._repo = PasskeyRepository()
 
-    async def login_options(self, previous: str | None) -> Ceremony:
-        """A discoverable login: no credential named, user verification required."""
-        challenge, secret = await self._challenges.issue("login", previous)
-        options = self._party.authentication_options(challenge, allowed=[], verification="required")
-        return Ceremony(options, secret)
+    def login_options(self) -> dict[str, Any]:
+        """A discoverable login: no credential named, user verification required, and a challenge
+        that needs no row (``login_challenges.py``), so the login page can carry it."""
+        challenge = self._login.mint()
+        return self._party.authentication_options(challenge, allowed=[], verification="required")
 
     async def second_factor_options(self, user_id: UUID, previous: str | None) -> Ceremony:
         """After the password: the person's own credentials, user verification preferred.
@@ -93,18 +102,23 @@ class PasskeyAssertions:
     async def authenticate(
         self, credential_json: str, secret: str | None, actor: Actor, *, user_id: UUID | None = None
     ) -> UsedPasskey:
-        """A discoverable login (``user_id`` None) or the second factor of ``user_id``."""
+        """A discoverable login (``user_id`` None: the challenge is the signed one, ``secret`` unused)
+        or the second factor of ``user_id`` (the challenge stored under the ceremony's ``secret``)."""
         purpose: Purpose = "login" if user_id is None else "second_factor"
         stored: StoredCredential | None = None
         try:
             try:
                 assertion = parse_assertion(credential_json)
             except PasskeyRefused:
-                await self._challenges.drop(secret)  # single use, even for an answer it cannot read
+                if user_id is not None:
+                    await self._challenges.drop(secret)  # single use, even for an answer it cannot read
                 raise
-            challenge, stored = await self._challenges.take_with(
-                secret, purpose, assertion.raw_id, user_id=user_id
-            )
+            if user_id is None:
+                challenge, stored = await self._spend_login_challenge(assertion)
+            else:
+                challenge, stored = await self._challenges.take_with(
+                    secret, purpose, assertion.raw_id, user_id=user_id
+                )
             if stored is None:
                 raise PasskeyRefused("unknown")
             check_owner(stored, assertion.response.user_handle, user_id)
@@ -122,3 +136,17 @@ class PasskeyAssertions:
             await record_refusal(self._audit, f"passkey.{purpose}", refused, actor, owner, stored)
             raise
         return UsedPasskey(stored.user_id, stored.id, stored.backup_eligible, verified.user_verified)
+
+    async def _spend_login_challenge(
+        self, assertion: AuthenticationCredential
+    ) -> tuple[bytes, StoredCredential | None]:
+        """The login challenge the answer signed, checked and spent, with the credential it names."""
+        challenge = answered_challenge(assertion)
+        expires = self._login.check(challenge)
+        async with self._pool.acquire() as conn:
+            fresh, stored = await self._repo.spend_login_challenge_with(
+                conn, self._login.digest(challenge), expires, assertion.raw_id
+            )
+        if not fresh:
+            raise PasskeyRefused("expired", "the login challenge was answered before")
+        return challenge, stored

@@ -1,10 +1,12 @@
 """The passkey routes of the hosted pages: the passwordless login, and the account's passkey list.
 
-``POST /passkeys/login/options`` answers the discoverable login's options as JSON and sets the
-ceremony cookie; ``POST /passkeys/login`` takes the browser's answer from the login page's passkey
-form (``credential``, with the ``request`` or ``return_to`` the password form carries too) and
-answers exactly as the password login does: the new session's cookie and a 303 onwards (or the
-form_post page). Both need the CSRF token (the JSON one in ``X-CSRFToken``, which
+The login page carries the discoverable login's options (``Passkeys.login_page``), so its passkey
+button prompts at once; ``POST /passkeys/login/options`` answers fresh ones as JSON for a page
+open longer than half a ceremony's lifetime (nothing is stored either way:
+``login_challenges.py``). ``POST /passkeys/login`` takes the browser's answer from the login
+page's passkey form (``credential``, with the ``request`` or ``return_to`` the password form
+carries too) and answers exactly as the password login does: the new session's cookie and a 303
+onwards (or the form_post page). Both need the CSRF token (the JSON one in ``X-CSRFToken``, which
 ``/static/passkeys.js`` copies from the page's form). A refused passkey is the error page
 (``PasskeyRefused``, one message whatever the cause).
 """
@@ -45,16 +47,14 @@ class PasskeyLoginForm(msgspec.Struct, frozen=True):
 def _login_handlers(
     login: PasskeyLogin,
     assertions: PasskeyAssertions,
-    ceremony: CeremonyCookie,
     sessions: BrowserSessions,
     cookie: SessionCookie,
     pages: Pages,
     actors: RequestActors,
 ) -> list[HTTPRouteHandler]:
-    @post("/passkeys/login/options", name="passkey_login_options", status_code=200)
-    async def login_options(request: AnyRequest) -> Response[Any]:
-        answer = await assertions.login_options(ceremony.read(request))
-        return Response(answer.options, cookies=[ceremony.set(answer.secret)])
+    @post("/passkeys/login/options", name="passkey_login_options", status_code=200, sync_to_thread=False)
+    def login_options() -> Response[Any]:
+        return Response(assertions.login_options(), headers={"Cache-Control": "no-store"})
 
     @post("/passkeys/login", name="passkey_login", status_code=200)
     async def passkey_login(
@@ -64,15 +64,13 @@ def _login_handlers(
         current = await sessions.current(cookie.read(request))
         answer, secret = await login.login(
             data.credential,
-            ceremony.read(request),
             request_id=data.request or None,
             return_to=data.return_to or None,
             current=current,
             actor=Actor(id=None, source_ip=actors.client_ip(request)),
             user_agent=request.headers.get("user-agent"),
         )
-        cookies = [cookie.set(secret), ceremony.clear()]
-        return respond(pages, request, answer, locale=pages.locale(request), cookies=cookies)
+        return respond(pages, request, answer, locale=pages.locale(request), cookies=[cookie.set(secret)])
 
     return [login_options, passkey_login]
 
@@ -91,6 +89,6 @@ def passkey_pages(
 ) -> list[HTTPRouteHandler]:
     """Every passkey route, for the browser router."""
     return [
-        *_login_handlers(login, assertions, ceremony, sessions, cookie, pages, actors),
+        *_login_handlers(login, assertions, sessions, cookie, pages, actors),
         *account_passkey_pages(passkeys, login, ceremony, sessions, cookie, pages, actors, limit=limit),
     ]

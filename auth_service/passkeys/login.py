@@ -37,7 +37,6 @@ class PasskeyLogin:
     async def login(
         self,
         credential_json: str,
-        ceremony_secret: str | None,
         *,
         request_id: str | None,
         return_to: str | None,
@@ -53,7 +52,7 @@ class PasskeyLogin:
         read = (
             None if request_id is None else await self._authorization.pending(request_id)
         )  # before the ceremony
-        used = await self._passkeys.authenticate(credential_json, ceremony_secret, actor)
+        used = await self._passkeys.authenticate(credential_json, None, actor)
         session, secret = await self._start(used, actor, user_agent, current, after_password=False)
         if request_id is not None:
             return await self._authorization.logged_in(request_id, session, read), secret

@@ -34,6 +34,7 @@ from webauthn import (
 from webauthn.helpers import (
     options_to_json_dict,
     parse_authentication_credential_json,
+    parse_client_data_json,
     parse_registration_credential_json,
 )
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
@@ -52,7 +53,15 @@ from webauthn.helpers.structs import (
 from auth_service.account_settings import PasskeySettings
 from auth_service.passkeys.errors import PasskeyRefused
 
-__all__ = ["ALGORITHMS", "Assertion", "KnownCredential", "NewCredential", "RelyingParty", "parse_assertion"]
+__all__ = [
+    "ALGORITHMS",
+    "Assertion",
+    "KnownCredential",
+    "NewCredential",
+    "RelyingParty",
+    "answered_challenge",
+    "parse_assertion",
+]
 
 ALGORITHMS: Final = [
     COSEAlgorithmIdentifier.ECDSA_SHA_256,
@@ -102,6 +111,15 @@ def parse_assertion(credential_json: str) -> AuthenticationCredential:
         return parse_authentication_credential_json(credential_json)
     except _MALFORMED:
         raise PasskeyRefused("malformed") from None
+
+
+def answered_challenge(credential: AuthenticationCredential) -> bytes:
+    """The challenge the authenticator signed (in ``clientDataJSON``), before any other check:
+    a stateless login challenge must be checked and spent before the signature is."""
+    try:
+        return parse_client_data_json(credential.response.client_data_json).challenge
+    except _MALFORMED as exc:
+        raise PasskeyRefused("invalid", str(exc)) from None
 
 
 def _descriptors(credentials: Sequence[KnownCredential]) -> list[PublicKeyCredentialDescriptor]:

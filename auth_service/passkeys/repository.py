@@ -1,7 +1,9 @@
 """The passkey tables (asyncpg only): credentials, user handles and ceremony challenges.
 
-Two statements carry the security rules so that no race can get around them: ``take_challenge``
-deletes the row it returns (a challenge answers once, whoever answers first), and ``use`` writes
+Three statements carry the security rules so that no race can get around them: ``take_challenge``
+deletes the row it returns and ``spend_login_challenge_with`` inserts the digest of a login
+challenge under its primary key (either way a challenge answers once, whoever answers first), and
+``use`` writes
 the new signature counter only if it went up (or both are 0, an authenticator that does not
 count), so a cloned authenticator's assertion finds no row to update and two concurrent assertions
 with the same counter cannot both pass.
@@ -69,6 +71,26 @@ WITH taken AS (
 SELECT t.purpose, t.challenge, t.user_id AS challenge_user_id, t.browser_session_id, t.live,
        c.id, c.user_id, c.name, c.public_key, c.sign_count, c.backup_eligible, c.user_handle
 FROM taken t LEFT JOIN credential c ON true
+"""
+
+
+# A passwordless login's two steps in one round trip: its challenge spent (``fresh`` is false when
+# an answer spent it before), with the credential it names.
+_SPEND_WITH_CREDENTIAL = """
+WITH spent AS (
+    INSERT INTO webauthn_spent_challenges (digest, expires_at) VALUES ($1, to_timestamp($3))
+    ON CONFLICT (digest) DO NOTHING
+    RETURNING true AS fresh
+), credential AS (
+    SELECT p.id, p.user_id, p.name, p.public_key, p.sign_count, p.backup_eligible, h.handle AS user_handle
+    FROM passkeys p
+    JOIN users u ON u.id = p.user_id AND u.status = 'active'
+    JOIN webauthn_user_handles h ON h.user_id = p.user_id
+    WHERE p.credential_id = $2
+)
+SELECT EXISTS (SELECT 1 FROM spent) AS fresh,
+       c.id, c.user_id, c.name, c.public_key, c.sign_count, c.backup_eligible, c.user_handle
+FROM (SELECT 1) one LEFT JOIN credential c ON true
 """
 
 
@@ -194,6 +216,17 @@ class PasskeyRepository:
         challenge = Challenge(v.pop("purpose"), v.pop("challenge"), v.pop("challenge_user_id"),
                               v.pop("browser_session_id"), v.pop("live"))  # fmt: skip
         return challenge, (StoredCredential(**v) if v["id"] is not None else None)
+
+    async def spend_login_challenge_with(
+        self, conn: Connection, digest: bytes, expires: int, credential_id: bytes
+    ) -> tuple[bool, StoredCredential | None]:
+        """Whether this spent the login challenge of ``digest`` (``False``: spent before), and the
+        credential ``credential_id`` of an active account."""
+        row = await conn.fetchrow(_SPEND_WITH_CREDENTIAL, digest, credential_id, expires)
+        assert row is not None  # the statement answers one row whatever it finds
+        v = dict(row)
+        fresh = bool(v.pop("fresh"))
+        return fresh, (StoredCredential(**v) if v["id"] is not None else None)
 
     async def drop_challenge(self, conn: Connection, digest: bytes) -> None:
         await conn.execute(_DROP_CHALLENGE, digest)

@@ -63,6 +63,7 @@ _LOGIN_ROWS = {
     "authorization_codes": ("digest", "expires_at < $1"),
     "device_authorizations": ("device_digest", "expires_at < $1"),
     "webauthn_challenges": ("digest", "expires_at < $1"),
+    "webauthn_spent_challenges": ("digest", "expires_at < $1"),
     "browser_sessions": ("id", "ended_at < $1 OR expires_at < $1"),
 }
 _PURGE_LOGIN_ROWS = {

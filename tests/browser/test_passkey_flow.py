@@ -92,6 +92,11 @@ def _passkey_button(driver: WebDriver, form: str) -> None:
     button.click()
 
 
+def _options_asked(provider: Provider) -> int:
+    """How many times a script asked for a passwordless login's options (the access log)."""
+    return provider.process.log().count('"route":"/passkeys/login/options"')
+
+
 def _password_login(driver: WebDriver, email: str) -> None:
     driver.find_element(By.ID, "email").send_keys(email)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
@@ -135,6 +140,7 @@ def test_register_a_passkey_then_sign_in_with_it_alone(
     browser.find_element(By.ID, "login").click()
     _at(browser, "/login")
     screenshots.shot(browser, "login page with the passkey button")
+    asked_before = _options_asked(provider)
     _passkey_button(browser, "get")
     _at(browser, "/callback")
     assert browser.find_element(By.ID, "who").text == f"Signed in as {person['email']}"
@@ -143,6 +149,20 @@ def test_register_a_passkey_then_sign_in_with_it_alone(
     assert claims["sub"] == person["id"]
     assert (claims["amr"], claims["acr"]) == (["hwk", "mfa"], "2")
     assert browser.get_credentials()[0].sign_count >= 1
+    assert _options_asked(provider) == asked_before, "the login page's own options were used"
+
+    browser.get(f"{origin}/healthz")  # the provider's cookies, not the app's
+    browser.delete_all_cookies()  # a page whose options are too old: the script asks for fresh ones
+    browser.get(app.url)
+    browser.find_element(By.ID, "login").click()
+    _at(browser, "/login")
+    browser.execute_script(
+        'document.querySelector("form[data-passkey=get]").removeAttribute("data-page-options")'
+    )
+    _passkey_button(browser, "get")
+    _at(browser, "/callback")
+    assert app.logins[-1]["claims"]["sub"] == person["id"]
+    assert _options_asked(provider) == asked_before + 1
 
 
 def test_a_passkey_as_the_second_factor_after_the_password(

@@ -1,8 +1,9 @@
 // Passkeys (WebAuthn). Each form marked data-passkey="create" (add a passkey) or "get" (sign in,
-// or the second factor) runs its ceremony when submitted: it POSTs to the form's data-options URL
-// for the options (JSON, the page's CSRF token in X-CSRFToken), lets the browser create or use the
-// passkey, puts the answer (JSON, bytes as base64url) in the form's "credential" field and submits
-// the form. The forms sit in [data-passkey-box] elements that stay hidden without this script or
+// or the second factor) runs its ceremony when submitted: it takes the options the page carries
+// (data-page-options: the login page's, while less than half their timeout old) or else POSTs to
+// the form's data-options URL for them (JSON, the page's CSRF token in X-CSRFToken), lets the
+// browser create or use the passkey, puts the answer (JSON, bytes as base64url) in the form's
+// "credential" field and submits the form. The forms sit in [data-passkey-box] elements that stay hidden without this script or
 // in a browser without WebAuthn (progressive enhancement: every other form works without it).
 (function () {
   "use strict";
@@ -62,7 +63,20 @@
     return answer;
   }
 
-  async function ceremony(form) {
+  var shownAt = Date.now();
+
+  // The page's challenge answers once: a second try (a cancelled prompt, a page come back to)
+  // asks for fresh options.
+  function pageOptions(form) {
+    if (!form.dataset.pageOptions) { return null; }
+    var options = JSON.parse(form.dataset.pageOptions);
+    delete form.dataset.pageOptions;
+    return Date.now() - shownAt < (options.timeout || 0) / 2 ? options : null;
+  }
+
+  async function optionsFor(form) {
+    var options = pageOptions(form);
+    if (options) { return options; }
     var token = form.querySelector("input[name=_csrf_token]").value;
     var asked = await fetch(form.dataset.options, {
       method: "POST",
@@ -71,7 +85,11 @@
       body: "{}"
     });
     if (!asked.ok) { throw new Error("passkey options: " + asked.status); }
-    var options = await asked.json();
+    return asked.json();
+  }
+
+  async function ceremony(form) {
+    var options = await optionsFor(form);
     var credential = form.dataset.passkey === "create"
       ? await navigator.credentials.create({ publicKey: creationOptions(options) })
       : await navigator.credentials.get({ publicKey: requestOptions(options) });

@@ -1,9 +1,12 @@
 """Driving the passkey ceremonies through the app as the page's script does: options as JSON (the
-CSRF token in ``X-CSRFToken``), the software authenticator's answer posted with the form."""
+login page's own, else asked for with the CSRF token in ``X-CSRFToken``), the software
+authenticator's answer posted with the form."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from typing import Any
 from uuid import UUID
 
@@ -18,10 +21,12 @@ from tests.auth_service.test_token_grants import claims_of
 
 __all__ = [
     "ORIGIN",
+    "PAGE_OPTIONS",
     "PASSWORD",
     "AccountBrowser",
     "authenticator",
     "login_options",
+    "page_options",
     "passkey_login",
     "sign_in",
     "tokens_of",
@@ -30,6 +35,7 @@ __all__ = [
 ORIGIN = "http://auth.test"
 """The issuer's origin: the default ``AUTH_WEBAUTHN_ORIGINS`` of the test settings."""
 PASSWORD = "a passphrase for the passkey tests 9"
+PAGE_OPTIONS = re.compile(r"data-page-options='([^']*)'")
 
 
 def authenticator(**flags: Any) -> SoftAuthenticator:
@@ -87,16 +93,30 @@ class AccountBrowser:
         )
 
 
-def login_options(auth: AuthClient, login_path: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """The login page's passkey options, and the passkey form's fields (CSRF token, request)."""
+def page_options(page: httpx.Response) -> dict[str, Any]:
+    """The passkey options a login page carries (its form's ``data-page-options``)."""
+    match = PAGE_OPTIONS.search(page.text)
+    assert match, "the login page carries no passkey options"
+    options: dict[str, Any] = json.loads(html.unescape(match.group(1)))
+    return options
+
+
+def login_options(
+    auth: AuthClient, login_path: str, *, asked: bool = False
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The login page's passkey options (``asked``: fresh ones from ``/passkeys/login/options``,
+    as the script asks once the page's are old), and the passkey form's fields (CSRF, request)."""
     page = auth.http.get(login_path)
     assert page.status_code == 200, page.text[:500]
     form = {"_csrf_token": csrf_of(page)}
     match = REQUEST_INPUT.search(page.text)
     if match:
         form["request"] = match.group(1)
+    if not asked:
+        return page_options(page), form
     answer = auth.http.post("/passkeys/login/options", headers={"X-CSRFToken": form["_csrf_token"]})
     assert answer.status_code == 200, answer.text[:500]
+    assert answer.headers["cache-control"] == "no-store"
     options: dict[str, Any] = answer.json()
     return options, form
 

@@ -5,6 +5,7 @@ error page, and the audit trail says which check stopped it."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from tests.auth_service.passkeys.flow import (
     passkey_login,
     passkey_rows,
 )
-from tests.auth_service.passkeys.soft_authenticator import b64url
+from tests.auth_service.passkeys.soft_authenticator import b64url, from_b64url
 from tests.auth_service.passkeys.test_passkey_login import enrolled
 
 
@@ -53,40 +54,53 @@ def test_a_wrong_origin_rp_id_or_challenge_is_refused(auth: AuthClient, tamper: 
     _, login_path = first_party_login_path(auth)
     assert_refused(auth, passkey_login(auth, login_path, device, **tamper))
     (refusal,) = refusals(auth)
-    assert (refusal["action"], refusal["target_id"]) == ("passkey.login", user_id)
+    # A challenge we did not make is refused before any lookup: no account is named.
+    owner = None if "challenge" in tamper else user_id
+    assert (refusal["action"], refusal["target_id"]) == ("passkey.login", owner)
     assert refusal["details"]["reason"] == "invalid"
     assert passkey_rows(auth)[0]["sign_count"] == 0, "nothing recorded"
 
 
-def test_a_replayed_assertion_finds_its_challenge_used(auth: AuthClient) -> None:
-    """For a /device page (an authorization request would be spent by the first login already)."""
+@pytest.mark.parametrize("asked", [False, True], ids=["on-the-page", "asked-for"])
+def test_a_replayed_assertion_finds_its_challenge_used(auth: AuthClient, asked: bool) -> None:
+    """For a /device page (an authorization request would be spent by the first login already);
+    the replay comes from another browser (no cookie at all), with a counter that went up."""
     device = authenticator()
     enrolled(auth, device)
-    options, form = login_options(auth, "/login?return_to=%2Fdevice")
+    options, form = login_options(auth, "/login?return_to=%2Fdevice", asked=asked)
     data = {**form, "return_to": "/device", "credential": json.dumps(device.get(options))}
-    ceremony = auth.http.cookies.get("webauthn")
     first = auth.http.post("/passkeys/login", data=data, follow_redirects=False)
     assert first.status_code == 303
     execute(auth, "UPDATE browser_sessions SET ended_at = now()")
-    auth.http.cookies.set("webauthn", ceremony or "")  # the attacker kept the browser's cookie too
-    again = auth.http.post("/passkeys/login", data=data, follow_redirects=False)
-    assert again.status_code == 400
-    assert refusals(auth)[-1]["details"]["reason"] == "expired"
+    auth.http.cookies.clear()
+    _, other_form = login_options(auth, "/login?return_to=%2Fdevice")
+    replay = {**other_form, "return_to": "/device", "credential": json.dumps(device.get(options))}
+    again = auth.http.post("/passkeys/login", data=replay, follow_redirects=False)
+    assert_refused(auth, again)
+    assert refusals(auth)[-1]["details"] == {
+        "reason": "expired",
+        "note": "the login challenge was answered before",
+    }
 
 
-def test_an_expired_challenge_or_none_is_refused(auth: AuthClient) -> None:
+def test_an_expired_or_foreign_challenge_is_refused(auth: AuthClient) -> None:
+    """Made by us but past the ceremony's lifetime; or made with another key (another
+    deployment's page, or a challenge whose MAC was altered)."""
     device = authenticator()
     enrolled(auth, device)
+    minted = auth.services.browser.passkeys.login_challenges
     _, login_path = first_party_login_path(auth)
     options, form = login_options(auth, login_path)
-    execute(auth, "UPDATE webauthn_challenges SET expires_at = now() - interval '1 second'")
-    data = {**form, "credential": json.dumps(device.get(options))}
+    expired = minted.mint(at=time.time() - 301)
+    data = {**form, "credential": json.dumps(device.get(options, challenge=b64url(expired)))}
     assert_refused(auth, auth.http.post("/passkeys/login", data=data, follow_redirects=False))
     options, form = login_options(auth, login_path)
-    auth.http.cookies.delete("webauthn")
-    data = {**form, "credential": json.dumps(device.get(options))}
+    altered = bytearray(from_b64url(options["challenge"]))
+    altered[-1] ^= 1
+    data = {**form, "credential": json.dumps(device.get(options, challenge=b64url(bytes(altered))))}
     assert_refused(auth, auth.http.post("/passkeys/login", data=data, follow_redirects=False))
-    assert [r["details"]["reason"] for r in refusals(auth)] == ["expired", "expired"]
+    assert [r["details"]["reason"] for r in refusals(auth)] == ["expired", "invalid"]
+    assert passkey_rows(auth)[0]["sign_count"] == 0, "nothing recorded"
 
 
 def test_a_cloned_authenticator_is_refused_and_audited(auth: AuthClient) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.auth_service.conftest import AuthClient
 from tests.auth_service.login.db import execute, fetch
 from tests.auth_service.login.flow import location
@@ -18,7 +20,7 @@ from tests.auth_service.passkeys.flow import (
     sign_in,
     tokens_of,
 )
-from tests.auth_service.passkeys.soft_authenticator import SoftAuthenticator
+from tests.auth_service.passkeys.soft_authenticator import SoftAuthenticator, from_b64url
 
 
 def enrolled(auth: AuthClient, device: SoftAuthenticator, email: str = "ana@example.com") -> str:
@@ -31,13 +33,30 @@ def enrolled(auth: AuthClient, device: SoftAuthenticator, email: str = "ana@exam
     return str(user.id)
 
 
-def test_the_login_options_name_no_credential_and_require_verification(auth: AuthClient) -> None:
+@pytest.mark.parametrize("asked", [False, True], ids=["on-the-page", "asked-for"])
+def test_the_login_options_name_no_credential_and_require_verification(auth: AuthClient, asked: bool) -> None:
     _, login_path = first_party_login_path(auth)
-    options, _ = login_options(auth, login_path)
+    options, _ = login_options(auth, login_path, asked=asked)
     assert options["rpId"] == "auth.test"
     assert options["allowCredentials"] == []
     assert options["userVerification"] == "required"
     assert options["timeout"] == 300_000
+    again, _ = login_options(auth, login_path, asked=asked)
+    assert len(from_b64url(options["challenge"])) == 40
+    assert again["challenge"] != options["challenge"], "a challenge per page and per ask"
+    assert fetch(auth, "SELECT 1 FROM webauthn_challenges") == [], "nothing stored until an answer"
+    assert "webauthn=" not in auth.http.cookies, "no ceremony cookie for a login"
+
+
+def test_fresh_options_asked_for_log_in_too(auth: AuthClient) -> None:
+    """What the script does once the page's own options are half their timeout old."""
+    device = authenticator()
+    enrolled(auth, device)
+    client_id, login_path = first_party_login_path(auth)
+    options, form = login_options(auth, login_path, asked=True)
+    data = {**form, "credential": json.dumps(device.get(options))}
+    answer = auth.http.post("/passkeys/login", data=data, follow_redirects=False)
+    assert tokens_of(auth, answer, client_id)["amr"] == ["hwk", "mfa"]
 
 
 def test_a_device_bound_passkey_logs_in_with_hwk_mfa_at_level_2(auth: AuthClient) -> None:
@@ -56,7 +75,8 @@ def test_a_device_bound_passkey_logs_in_with_hwk_mfa_at_level_2(auth: AuthClient
     assert row["last_used_at"] is not None
     (event,) = fetch(auth, "SELECT details FROM audit_events WHERE action = 'login'")
     assert json.loads(event["details"])["method"] == "passkey"
-    assert "webauthn=" in answer.headers["set-cookie"], "the ceremony cookie is cleared"
+    (spent,) = fetch(auth, "SELECT expires_at > now() AS live FROM webauthn_spent_challenges")
+    assert spent["live"], "the challenge is kept as spent until it expires"
 
 
 def test_a_synced_passkey_is_swk_and_its_backup_state_follows(auth: AuthClient) -> None:
