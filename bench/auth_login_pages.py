@@ -5,7 +5,10 @@ Prints, against the real auth service as a process on 127.0.0.1 (bounded in time
   /login`` -> ``POST /login`` (CSRF token, email, password: argon2id included) -> the redirects
   until the code -, against the raw argon2id verify rate per core with the same parameters (goal:
   >= 85%, as the password grant reaches);
-- ``GET /login?request=...`` at 32 concurrent connections with wrk: req/s and p99 (goal <= 20 ms).
+- ``GET /login?request=...`` at 32 concurrent connections with wrk: req/s and p99 (goal <= 20 ms),
+  with the server on a core of its own and wrk on the others (as ``bench.auth_sso`` runs each
+  provider), then both left to the scheduler, which on a small machine puts wrk on the server's
+  core half the time.
 
 Run: .venv/bin/python -m bench.auth_login_pages   [BENCH_SECONDS=8 BENCH_LOGIN_WORKERS=4]
 Uses BENCH_DATABASE_URL / BENCH_REDIS_URL (server URLs) when set, else embedded servers.
@@ -31,7 +34,7 @@ import httpx
 
 from bench.auth_load import wait_quiet
 from bench.auth_oidc_peer import RP_CLIENT_ID, RP_REDIRECT_URI
-from bench.auth_sso import register_app
+from bench.auth_sso import pin, register_app
 from bench.auth_tokens import ARGON2, PASSWORD, PERSON, Server, data_stores, raw_argon2_verifies_per_second
 from tests.browser.form_driver import forms_of
 
@@ -128,7 +131,8 @@ def _milliseconds(text: str) -> float:
 
 
 def bench_login_page(server: Server) -> None:
-    """wrk on one pending request's login page (GET only: nothing is written per request)."""
+    """wrk on one pending request's login page (GET only: nothing is written per request), the
+    server pinned to the last CPU and wrk to the others, then neither pinned."""
     pending = httpx.get(authorize_url(server.process.url), timeout=30)
     location = pending.headers.get("location", "")
     if pending.status_code != 303 or "/login?" not in location:
@@ -138,8 +142,19 @@ def bench_login_page(server: Server) -> None:
     if shutil.which("wrk") is None:
         print("login page GET: wrk not installed (apt-get install wrk); not measured")
         return
-    wrk = ["wrk", "-t1", f"-c{PAGE_CONNECTIONS}", f"-d{max(1, round(SECONDS))}s", "--latency", url]
-    subprocess.run([*wrk[:3], "-d2s", url], capture_output=True, check=True)  # warm-up
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) >= 2 and shutil.which("taskset"):
+        assert server.process.process is not None
+        pin(server.process.process.pid, {cpus[-1]})
+        taskset = ["taskset", "-c", ",".join(map(str, cpus[:-1]))]
+        wrk_page(url, taskset, "server on its own core")
+        pin(server.process.process.pid, set(cpus))
+    wrk_page(url, [], "nothing pinned")
+
+
+def wrk_page(url: str, prefix: list[str], how: str) -> None:
+    wrk = [*prefix, "wrk", "-t1", f"-c{PAGE_CONNECTIONS}", f"-d{max(1, round(SECONDS))}s", "--latency", url]
+    subprocess.run([*wrk[: len(prefix) + 3], "-d2s", url], capture_output=True, check=True)  # warm-up
     wait_quiet()
     out = subprocess.run(wrk, capture_output=True, text=True, check=True).stdout
     p99 = _milliseconds(re.search(r"^\s*99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
@@ -147,8 +162,8 @@ def bench_login_page(server: Server) -> None:
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     verdict = "ok" if p99 <= 20 else "above the goal"
     print(
-        f"login page GET, {PAGE_CONNECTIONS} connections: {rate:8.1f} req/s   p99 {p99:6.2f} ms "
-        f"(goal <= 20 ms: {verdict})" + (f"   !! {bad.group(1)} non-2xx" if bad else "")
+        f"login page GET, {PAGE_CONNECTIONS} connections, {how + ':':<24} {rate:8.1f} req/s   "
+        f"p99 {p99:6.2f} ms (goal <= 20 ms: {verdict})" + (f"   !! {bad.group(1)} non-2xx" if bad else "")
     )
 
 

@@ -81,11 +81,13 @@ def ours(server: Server) -> Target:
 
 
 def pin(pid: int, cpus: set[int]) -> None:
-    """Keep a process and its children on ``cpus`` (Linux; elsewhere the scheduler decides)."""
+    """Keep a process, its threads and its children on ``cpus`` (Linux; elsewhere the scheduler
+    decides). Threads are pinned one by one: a thread started before keeps its own affinity."""
     if hasattr(os, "sched_setaffinity"):
         process = psutil.Process(pid)
         for each in (process, *process.children(recursive=True)):
-            os.sched_setaffinity(each.pid, cpus)
+            for thread in each.threads():
+                os.sched_setaffinity(thread.id, cpus)
 
 
 def sso_flow(target: Target) -> str:
