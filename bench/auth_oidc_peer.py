@@ -28,16 +28,20 @@ __all__ = ["RP_CLIENT_ID", "RP_REDIRECT_URI", "OidcPeer", "peer_available"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER_SCRIPT = ROOT.parent / "shared" / "bench-peers" / "oidc_peer.mjs"
+POSTGRES_PEER_SCRIPT = ROOT / "bench" / "oidc_peer_postgres.mjs"
 NODE_DIR = Path(os.environ.get("PEERS_NODE_DIR", "/tmp/peers-node"))  # noqa: S108 - the harness default
 CLIENT_ID, CLIENT_SECRET = "bench", "bench-secret"
 RP_CLIENT_ID, RP_REDIRECT_URI = "bench-rp", "http://127.0.0.1:59999/callback"
 
 
-def peer_available() -> bool:
+def peer_available(*, postgres: bool = False) -> bool:
+    """``postgres``: the production-like SSO peer (``oidc_peer_postgres.mjs``) needs ``pg`` too."""
+    modules = NODE_DIR / "node_modules"
     return (
         bool(shutil.which("node"))
         and PEER_SCRIPT.exists()
-        and (NODE_DIR / "node_modules" / "oidc-provider").exists()
+        and (modules / "oidc-provider").exists()
+        and (not postgres or (modules / "pg").exists())
     )
 
 
@@ -57,17 +61,22 @@ class OidcPeer:
     """``node oidc_peer.mjs`` signing with ``alg`` (RS256 or EdDSA), in its own process group.
 
     ``code_flow`` also serves the authorization code flow (``OIDC_CODE_FLOW=1``) for the public
-    client ``RP_CLIENT_ID`` through its development login pages, for ``bench.auth_sso``.
+    client ``RP_CLIENT_ID`` through its development login pages, for ``bench.auth_sso``;
+    ``database_url`` runs ``oidc_peer_postgres.mjs`` instead: that flow only, its models kept in
+    that PostgreSQL database rather than in memory.
     """
 
-    def __init__(self, alg: str, work: Path, *, code_flow: bool = False) -> None:
+    def __init__(
+        self, alg: str, work: Path, *, code_flow: bool = False, database_url: str | None = None
+    ) -> None:
         data = work / f"peer-{alg.lower()}"
         data.mkdir(parents=True, exist_ok=True)
         private = data / "jwks-private.json"
         private.write_text(json.dumps(_private_jwks()))
         private.chmod(0o600)
-        script = NODE_DIR / "oidc_peer.mjs"
-        shutil.copyfile(PEER_SCRIPT, script)
+        source = PEER_SCRIPT if database_url is None else POSTGRES_PEER_SCRIPT
+        script = NODE_DIR / source.name
+        shutil.copyfile(source, script)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token_url = f"{self.url}/token"
@@ -80,9 +89,10 @@ class OidcPeer:
             "CLIENT_SECRET": CLIENT_SECRET,
             **(
                 {"OIDC_CODE_FLOW": "1", "RP_CLIENT_ID": RP_CLIENT_ID, "RP_REDIRECT_URI": RP_REDIRECT_URI}
-                if code_flow
+                if code_flow or database_url
                 else {}
             ),
+            **({"DATABASE_URL": database_url} if database_url else {}),
         }
         self.process = subprocess.Popen(
             ["node", str(script)],

@@ -5,7 +5,10 @@ it: ``/oauth/authorize`` with the live session cookie -> code (303) -> token exc
 (access token + id_token). ``../shared/bench-peers/sso_flow.py`` drives both providers the same way
 (each worker logs in once through the provider's own form, then repeats the round trip) and is run
 here, not copied; it prints round trips/s, per server core, p50/p99 and errors. Goal: ours >= 1.0x
-node-oidc-provider per core with the same algorithm, RS256 and EdDSA, and a p99 no worse.
+node-oidc-provider per core with the same algorithm, RS256 and EdDSA, and a p99 no worse. That
+peer keeps its sessions, grants and codes in process memory (its development adapter); the same
+provider with them in PostgreSQL, as ours are (``oidc_peer_postgres.mjs``, needs ``pg`` beside
+``oidc-provider``), runs in the same rounds for comparison.
 
 Run: .venv/bin/python -m bench.auth_sso   [BENCH_SECONDS=8 BENCH_CONCURRENCY=8 BENCH_ROUNDS=2]
 Uses BENCH_DATABASE_URL / BENCH_REDIS_URL (server URLs) when set, else embedded servers. The peer
@@ -14,6 +17,7 @@ needs node and ``oidc-provider`` in ``PEERS_NODE_DIR`` (``../shared/bench-peers/
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -27,8 +31,9 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.auth_oidc_peer import RP_CLIENT_ID, RP_REDIRECT_URI, OidcPeer, peer_available
+from bench.auth_oidc_peer import NODE_DIR, RP_CLIENT_ID, RP_REDIRECT_URI, OidcPeer, peer_available
 from bench.auth_tokens import PASSWORD, PERSON, Server, data_stores
+from devstack.databases import create_database, drop_database
 
 SSO_FLOW = Path(__file__).resolve().parents[2] / "shared" / "bench-peers" / "sso_flow.py"
 SECONDS = os.environ.get("BENCH_SECONDS", "8")
@@ -36,6 +41,9 @@ CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "8")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 ALGORITHMS = ("RS256", "EdDSA")
 _FIGURES = re.compile(r"per server core\s+([\d.]+)/s.*p99\s+([\d.na]+) ms.*errors (\d+)")
+NODE, NODE_PG = "node-oidc-provider", "node-oidc + pg"
+"""The goal's peer (in-memory models, development-only by its README), and the same provider
+with its models in PostgreSQL as ours are (``oidc_peer_postgres.mjs``), for comparison."""
 
 
 @dataclass
@@ -127,22 +135,24 @@ def summary(results: dict[tuple[str, str], list[str]]) -> None:
     for alg in ALGORITHMS:
         rates: dict[str, list[float]] = {}
         p99s: dict[str, float] = {}
-        for label in ("ours", "node-oidc-provider"):
+        for label in ("ours", NODE, NODE_PG):
             figures = [m.groups() for line in results.get((alg, label), []) if (m := _FIGURES.search(line))]
             if figures:
                 rates[label] = [float(f[0]) for f in figures]
                 p99s[label] = max(float(f[1]) for f in figures)
-        if len(rates) < 2:
+        if "ours" not in rates or len(rates) < 2:
             print(f"{alg:<6} not compared: {', '.join(rates) or 'nothing'} measured")
             continue
-        mine, peer = rates["ours"], rates["node-oidc-provider"]
-        best, median = max(mine) / max(peer), statistics.median(mine) / statistics.median(peer)
-        print(
-            f"{alg:<6} ours {max(mine):7.1f}/s (median {statistics.median(mine):6.1f})  "
-            f"peer {max(peer):7.1f}/s (median {statistics.median(peer):6.1f})  ratio best {best:4.2f}x, "
-            f"median {median:4.2f}x (goal >= 1.0)  p99 ours {p99s['ours']:6.1f} ms  "
-            f"peer {p99s['node-oidc-provider']:6.1f} ms"
-        )
+        mine = rates["ours"]
+        for label, peer in ((label, rates[label]) for label in (NODE, NODE_PG) if label in rates):
+            best, median = max(mine) / max(peer), statistics.median(mine) / statistics.median(peer)
+            print(
+                f"{alg:<6} ours {max(mine):7.1f}/s (median {statistics.median(mine):6.1f})  "
+                f"{label} {max(peer):7.1f}/s (median {statistics.median(peer):6.1f})  ratio best "
+                f"{best:4.2f}x, median {median:4.2f}x"
+                + (" (goal >= 1.0)" if label == NODE else "")
+                + f"  p99 ours {p99s['ours']:6.1f} ms, {label} {p99s[label]:6.1f} ms"
+            )
 
 
 def main() -> None:
@@ -156,32 +166,36 @@ def main() -> None:
     with data_stores() as (database, redis), tempfile.TemporaryDirectory(prefix="bench-sso-") as work:
         servers = {alg: Server(database, redis, alg, Path(work)) for alg in ALGORITHMS}
         peers = (
-            {alg: OidcPeer(alg, Path(work), code_flow=True) for alg in ALGORITHMS} if peer_available() else {}
+            {(alg, NODE): OidcPeer(alg, Path(work), code_flow=True) for alg in ALGORITHMS}
+            if peer_available()
+            else {}
         )
+        peer_db = f"bench_oidc_peer_{os.getpid()}"
         if not peers:
             print("-- node-oidc-provider peer not installed (../shared/bench-peers/setup.sh); ours alone")
+        elif peer_available(postgres=True):
+            url = asyncio.run(create_database(database, peer_db))
+            peers |= {
+                (alg, NODE_PG): OidcPeer(alg, Path(work) / "pg", database_url=url) for alg in ALGORITHMS
+            }
+        else:
+            print(f"-- no pg package in {NODE_DIR}: the PostgreSQL-backed peer is left out (npm install pg)")
         try:
             targets = [(alg, ours(server)) for alg, server in servers.items()]
             targets += [
-                (
-                    alg,
-                    Target(
-                        "node-oidc-provider",
-                        f"{p.url}/.well-known/openid-configuration",
-                        p.url,
-                        p.process.pid,
-                    ),
-                )
-                for alg, p in peers.items()
+                (alg, Target(label, f"{p.url}/.well-known/openid-configuration", p.url, p.process.pid))
+                for (alg, label), p in peers.items()
             ]
             for round_ in range(1, ROUNDS + 1):
                 for alg, target in targets:  # interleaved: drift on a shared box hits both
                     line = sso_flow(target)
                     results.setdefault((alg, target.label), []).append(line)
-                    print(f"round {round_} {alg:<6} {target.label:<19} {line}")
+                    print(f"round {round_} {alg:<6} {target.label:<18} {line}")
         finally:
             for peer in peers.values():
                 peer.stop()
+            if any(label == NODE_PG for _, label in peers):
+                asyncio.run(drop_database(database, peer_db))
             for server in servers.values():
                 server.stop()
     summary(results)
