@@ -56,42 +56,36 @@ DELETE FROM webauthn_challenges WHERE digest = $1
 RETURNING purpose, challenge, user_id, browser_session_id, expires_at > now() AS live
 """
 _DROP_CHALLENGE = "DELETE FROM webauthn_challenges WHERE digest = $1"
-# An assertion's two reads in one round trip: its challenge taken, with the credential it names.
-_TAKE_WITH_CREDENTIAL = """
-WITH taken AS (
-    DELETE FROM webauthn_challenges WHERE digest = $1
-    RETURNING purpose, challenge, user_id, browser_session_id, expires_at > now() AS live
-), credential AS (
+# The credential an assertion names ($2), of an active account, with its owner's handle.
+_CREDENTIAL = """
     SELECT p.id, p.user_id, p.name, p.public_key, p.sign_count, p.backup_eligible, h.handle AS user_handle
     FROM passkeys p
     JOIN users u ON u.id = p.user_id AND u.status = 'active'
     JOIN webauthn_user_handles h ON h.user_id = p.user_id
     WHERE p.credential_id = $2
-)
-SELECT t.purpose, t.challenge, t.user_id AS challenge_user_id, t.browser_session_id, t.live,
-       c.id, c.user_id, c.name, c.public_key, c.sign_count, c.backup_eligible, c.user_handle
-FROM taken t LEFT JOIN credential c ON true
 """
-
-
+_CREDENTIAL_COLUMNS = "c.id, c.user_id, c.name, c.public_key, c.sign_count, c.backup_eligible, c.user_handle"
+# An assertion's two reads in one round trip: its challenge taken, with the credential it names.
+_TAKE_WITH_CREDENTIAL = f"""
+WITH taken AS (
+    DELETE FROM webauthn_challenges WHERE digest = $1
+    RETURNING purpose, challenge, user_id, browser_session_id, expires_at > now() AS live
+), credential AS ({_CREDENTIAL})
+SELECT t.purpose, t.challenge, t.user_id AS challenge_user_id, t.browser_session_id, t.live,
+       {_CREDENTIAL_COLUMNS}
+FROM taken t LEFT JOIN credential c ON true
+"""  # noqa: S608
 # A passwordless login's two steps in one round trip: its challenge spent (``fresh`` is false when
 # an answer spent it before), with the credential it names.
-_SPEND_WITH_CREDENTIAL = """
+_SPEND_WITH_CREDENTIAL = f"""
 WITH spent AS (
     INSERT INTO webauthn_spent_challenges (digest, expires_at) VALUES ($1, to_timestamp($3))
     ON CONFLICT (digest) DO NOTHING
     RETURNING true AS fresh
-), credential AS (
-    SELECT p.id, p.user_id, p.name, p.public_key, p.sign_count, p.backup_eligible, h.handle AS user_handle
-    FROM passkeys p
-    JOIN users u ON u.id = p.user_id AND u.status = 'active'
-    JOIN webauthn_user_handles h ON h.user_id = p.user_id
-    WHERE p.credential_id = $2
-)
-SELECT EXISTS (SELECT 1 FROM spent) AS fresh,
-       c.id, c.user_id, c.name, c.public_key, c.sign_count, c.backup_eligible, c.user_handle
+), credential AS ({_CREDENTIAL})
+SELECT EXISTS (SELECT 1 FROM spent) AS fresh, {_CREDENTIAL_COLUMNS}
 FROM (SELECT 1) one LEFT JOIN credential c ON true
-"""
+"""  # noqa: S608
 
 
 class Passkey(msgspec.Struct, frozen=True):
