@@ -103,15 +103,22 @@ async def test_login_rows_go_a_day_after_their_end(db: Database, pool: PostgresP
         db.at(-DAY - HOUR),
         db.at(HOUR),
     )
+    await db.execute(
+        "INSERT INTO webauthn_spent_challenges (digest, expires_at) VALUES "
+        "(sha256('spent long ago'), $1), (sha256('spent a minute ago'), $2)",
+        db.at(-DAY - HOUR),
+        db.at(HOUR),
+    )
     report = await purge_of(pool, db).purge(OPERATOR)
     assert report is not None
     assert (
-        report.login_rows == 2 + 1 + 1 + 1
-    )  # sessions, request, code (the cascaded one not counted), device
+        report.login_rows == 2 + 1 + 1 + 1 + 1
+    )  # sessions, request, code (the cascaded one not counted), device, spent passkey challenge
     assert await remaining(db, "browser_sessions") == 2
     assert await remaining(db, "authorization_requests") == 1
     assert await remaining(db, "authorization_codes") == 1
     assert await remaining(db, "device_authorizations") == 1
+    assert await remaining(db, "webauthn_spent_challenges") == 1, "kept until a day past its expiry"
     assert await db.fetchval("SELECT count(*) FROM browser_sessions WHERE id = $1", live) == 1
     again = await purge_of(pool, db).purge(OPERATOR)
     assert again is not None
