@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from auth_service.factors import recovery_codes, totp
 from auth_service.factors.repository import FactorRepository
-from auth_service.keys.sealing import KEK_SETTINGS, KeyEncryptionKey, KeyEncryptionKeyError
+from auth_service.keys.sealing import KeyEncryptionKey
 from shared.db.pool import Connection
 
 __all__ = ["reseal_factor_secrets"]
@@ -23,13 +23,8 @@ async def reseal_factor_secrets(conn: Connection, kek: KeyEncryptionKey) -> int:
     repo, count = FactorRepository(), 0
     for table, bound in _BOUND.items():
         for blob in await repo.sealed(conn, table):
-            try:
-                sealed, _ = kek.reseal(blob.sealed, bound(blob.user_id))
-            except KeyEncryptionKeyError:
-                raise KeyEncryptionKeyError(
-                    f"a {table} secret of user {blob.user_id} does not open with any configured "
-                    f"key-encryption key (set {KEK_SETTINGS} to the one that sealed it); nothing was resealed"
-                ) from None
+            name = f"a {table} secret of user {blob.user_id}"
+            sealed, _ = kek.reseal(blob.sealed, bound(blob.user_id), name=name)
             await repo.replace_sealed(conn, table, blob.user_id, sealed)
             count += 1
     return count

@@ -18,7 +18,7 @@ from auth_service.audit.service import Actor, AuditTrail
 from auth_service.factors.resealing import reseal_factor_secrets
 from auth_service.keys.repository import SigningKeyRepository
 from auth_service.keys.rotation import associated_data
-from auth_service.keys.sealing import KEK_SETTINGS, KeyEncryptionKey, KeyEncryptionKeyError
+from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.mail.resealing import reseal_outbox
 from shared.db.pool import PostgresPool
 
@@ -51,15 +51,9 @@ class KeyResealing:
             await self._repo.lock(conn)
             keys = await self._repo.sealed(conn)
             for key in keys:
-                try:
-                    sealed, was_previous = self._kek.reseal(
-                        key.private_key, associated_data(key.kid, key.alg)
-                    )
-                except KeyEncryptionKeyError:
-                    raise KeyEncryptionKeyError(
-                        f"signing key {key.kid} does not open with any configured key-encryption key "
-                        f"(set {KEK_SETTINGS} to the one that sealed it); nothing was resealed"
-                    ) from None
+                sealed, was_previous = self._kek.reseal(
+                    key.private_key, associated_data(key.kid, key.alg), name=f"signing key {key.kid}"
+                )
                 await self._repo.replace_sealed(conn, key.kid, sealed)
                 if was_previous:
                     from_previous.append(key.kid)

@@ -116,9 +116,19 @@ class KeyEncryptionKey:
         """With the newest KEK, else with each previous one (raises if none opens it)."""
         return self._open(sealed, associated)[0]
 
-    def reseal(self, sealed: bytes, associated: bytes) -> tuple[bytes, bool]:
-        """The blob sealed again under the newest KEK, and whether it was under a previous one."""
-        plaintext, newest = self._open(sealed, associated)
+    def reseal(self, sealed: bytes, associated: bytes, *, name: str | None = None) -> tuple[bytes, bool]:
+        """The blob sealed again under the newest KEK, and whether it was under a previous one.
+        ``name`` (``signing key k1``...): a blob no KEK opens is named in the error, which says
+        nothing was resealed (``keys reseal`` runs in one transaction)."""
+        try:
+            plaintext, newest = self._open(sealed, associated)
+        except KeyEncryptionKeyError:
+            if name is None:
+                raise
+            raise KeyEncryptionKeyError(
+                f"{name} does not open with any configured key-encryption key (set {KEK_SETTINGS} to "
+                "the one that sealed it); nothing was resealed"
+            ) from None
         return self.seal(plaintext, associated), not newest
 
     def _open(self, sealed: bytes, associated: bytes) -> tuple[bytes, bool]:

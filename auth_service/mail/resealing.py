@@ -9,7 +9,7 @@ are never sent again, so only those still to be delivered move.
 
 from __future__ import annotations
 
-from auth_service.keys.sealing import KEK_SETTINGS, KeyEncryptionKey, KeyEncryptionKeyError
+from auth_service.keys.sealing import KeyEncryptionKey
 from auth_service.mail.outbox import associated_data
 from auth_service.mail.repository import OutboxRepository
 from shared.db.pool import Connection
@@ -21,13 +21,7 @@ async def reseal_outbox(conn: Connection, kek: KeyEncryptionKey) -> int:
     """Every message still to be delivered under the newest KEK, in the caller's transaction."""
     repo, count = OutboxRepository(), 0
     for mail_id, sealed in await repo.pending_sealed(conn):
-        try:
-            resealed, _ = kek.reseal(sealed, associated_data(mail_id))
-        except KeyEncryptionKeyError:
-            raise KeyEncryptionKeyError(
-                f"mail {mail_id} in the outbox does not open with any configured key-encryption key "
-                f"(set {KEK_SETTINGS} to the one that sealed it); nothing was resealed"
-            ) from None
+        resealed, _ = kek.reseal(sealed, associated_data(mail_id), name=f"mail {mail_id} in the outbox")
         await repo.replace_sealed(conn, mail_id, resealed)
         count += 1
     return count
