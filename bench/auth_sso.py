@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,6 +156,28 @@ def summary(results: dict[tuple[str, str], list[str]]) -> None:
             )
 
 
+def start_peers(database: str, work: Path, running: ExitStack) -> dict[tuple[str, str], OidcPeer]:
+    """The in-memory peer per algorithm and, with ``pg`` installed, the PostgreSQL-backed one (in
+    a database of its own); each stopped, and the database dropped, when ``running`` closes."""
+    if not peer_available():
+        print("-- node-oidc-provider peer not installed (../shared/bench-peers/setup.sh); ours alone")
+        return {}
+    kinds: list[tuple[str, str | None]] = [(NODE, None)]
+    if peer_available(postgres=True):
+        name = f"bench_oidc_peer_{os.getpid()}"
+        kinds.append((NODE_PG, asyncio.run(create_database(database, name))))
+        running.callback(lambda: asyncio.run(drop_database(database, name)))
+    else:
+        print(f"-- no pg package in {NODE_DIR}: the PostgreSQL-backed peer is left out (npm install pg)")
+    peers = {}
+    for label, url in kinds:
+        for alg in ALGORITHMS:
+            peer = OidcPeer(alg, work / label.replace(" ", ""), code_flow=url is None, database_url=url)
+            running.callback(peer.stop)
+            peers[alg, label] = peer
+    return peers
+
+
 def main() -> None:
     if not SSO_FLOW.exists():
         sys.exit(f"{SSO_FLOW} is missing: it drives both providers")
@@ -163,41 +186,25 @@ def main() -> None:
         f"{CONCURRENCY} workers, {ROUNDS} rounds"
     )
     results: dict[tuple[str, str], list[str]] = {}
-    with data_stores() as (database, redis), tempfile.TemporaryDirectory(prefix="bench-sso-") as work:
-        servers = {alg: Server(database, redis, alg, Path(work)) for alg in ALGORITHMS}
-        peers = (
-            {(alg, NODE): OidcPeer(alg, Path(work), code_flow=True) for alg in ALGORITHMS}
-            if peer_available()
-            else {}
-        )
-        peer_db = f"bench_oidc_peer_{os.getpid()}"
-        if not peers:
-            print("-- node-oidc-provider peer not installed (../shared/bench-peers/setup.sh); ours alone")
-        elif peer_available(postgres=True):
-            url = asyncio.run(create_database(database, peer_db))
-            peers |= {
-                (alg, NODE_PG): OidcPeer(alg, Path(work) / "pg", database_url=url) for alg in ALGORITHMS
-            }
-        else:
-            print(f"-- no pg package in {NODE_DIR}: the PostgreSQL-backed peer is left out (npm install pg)")
-        try:
-            targets = [(alg, ours(server)) for alg, server in servers.items()]
-            targets += [
-                (alg, Target(label, f"{p.url}/.well-known/openid-configuration", p.url, p.process.pid))
-                for (alg, label), p in peers.items()
-            ]
-            for round_ in range(1, ROUNDS + 1):
-                for alg, target in targets:  # interleaved: drift on a shared box hits both
-                    line = sso_flow(target)
-                    results.setdefault((alg, target.label), []).append(line)
-                    print(f"round {round_} {alg:<6} {target.label:<18} {line}")
-        finally:
-            for peer in peers.values():
-                peer.stop()
-            if any(label == NODE_PG for _, label in peers):
-                asyncio.run(drop_database(database, peer_db))
-            for server in servers.values():
-                server.stop()
+    with data_stores() as (database, redis), ExitStack() as running:
+        work = Path(running.enter_context(tempfile.TemporaryDirectory(prefix="bench-sso-")))
+        targets = []
+        for alg in ALGORITHMS:
+            server = Server(database, redis, alg, work)
+            running.callback(server.stop)
+            targets.append((alg, ours(server)))
+        for (alg, label), peer in start_peers(database, work, running).items():
+            targets.append(
+                (
+                    alg,
+                    Target(label, f"{peer.url}/.well-known/openid-configuration", peer.url, peer.process.pid),
+                )
+            )
+        for round_ in range(1, ROUNDS + 1):
+            for alg, target in targets:  # interleaved: drift on a shared box hits both
+                line = sso_flow(target)
+                results.setdefault((alg, target.label), []).append(line)
+                print(f"round {round_} {alg:<6} {target.label:<18} {line}")
     summary(results)
 
 

@@ -105,10 +105,12 @@ class FrontDoor:
     ) -> list[HTTPRouteHandler]:
         """``/oauth/authorize``, ``/login``, ``/login/second-factor`` and ``/consent``, for the
         browser router; ``login_extras`` adds to each login page (the passkey button's options)."""
-        login = (self.authorization, self.login, sessions, cookie, pages, actors, self.second_cookie)
+        login = login_pages(
+            self.authorization, self.login, sessions, cookie, pages, actors, self.second_cookie, login_extras
+        )
         return [
             *authorization_handlers(self.authorization, cookie, pages, limits),
-            *login_pages(*login, login_extras),
+            *login,
             *self._second_step_pages(sessions, cookie, pages, actors),
             *consent_pages(self.authorization, sessions, cookie, pages, actors, registry),
         ]

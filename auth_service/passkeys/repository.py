@@ -3,10 +3,9 @@
 Three statements carry the security rules so that no race can get around them: ``take_challenge``
 deletes the row it returns and ``spend_login_challenge_with`` inserts the digest of a login
 challenge under its primary key (either way a challenge answers once, whoever answers first), and
-``use`` writes
-the new signature counter only if it went up (or both are 0, an authenticator that does not
-count), so a cloned authenticator's assertion finds no row to update and two concurrent assertions
-with the same counter cannot both pass.
+``use`` writes the new signature counter only if it went up (or both are 0, an authenticator that
+does not count), so a cloned authenticator's assertion finds no row to update and two concurrent
+assertions with the same counter cannot both pass.
 """
 
 from __future__ import annotations
