@@ -6,11 +6,14 @@ made it, and within the TTL on every other replica; the secret is checked on eve
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
 import pytest
 
+from auth_service.clients.directory import ClientDirectory
+from auth_service.clients.repository import ClientRecord
 from tests.auth_service.conftest import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -92,3 +95,34 @@ def test_a_ttl_of_zero_reads_every_change_at_once(
     assert other_replica.token(CC, headers=basic(client_id, secret)).status_code == 200
     assert seeded.http.delete(f"/api/1/admin/clients/{client_id}", headers=admin).status_code == 204
     assert other_replica.token(CC, headers=basic(client_id, secret)).status_code == 401
+
+
+def test_requests_that_miss_the_same_client_at_once_share_one_read(seeded: AuthClient) -> None:
+    """When a busy client's entry expires, every request in flight misses it at the same moment:
+    one row read serves them all, instead of one per request taking every pooled connection."""
+    client = seeded.create_client(
+        client_name="busy", grant_types=["client_credentials"], scope="customers:read"
+    )
+    directory = ClientDirectory(seeded.services.pool, ttl=5)
+    waiting_reads = """
+        SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM oauth_clients%'
+    """
+
+    async def misses_at_once() -> tuple[int, list[ClientRecord | None]]:
+        pool = seeded.services.pool
+        async with pool.acquire() as locker, pool.acquire() as observer:
+            async with locker.transaction():  # the reads wait behind this lock, all in flight at once
+                await locker.execute("LOCK TABLE oauth_clients IN ACCESS EXCLUSIVE MODE")
+                gets = [asyncio.create_task(directory.get(client.client_id)) for _ in range(6)]
+                for _ in range(100):
+                    await asyncio.sleep(0.02)
+                    if await observer.fetchval(waiting_reads):
+                        break
+                await asyncio.sleep(0.2)  # time for any other read to reach the lock too
+                waiting = int(await observer.fetchval(waiting_reads))
+            return waiting, list(await asyncio.gather(*gets))
+
+    waiting, records = seeded.call(misses_at_once)
+    assert waiting == 1, "one read for all six requests"
+    assert [r.client_id if r else None for r in records] == [client.client_id] * 6
