@@ -1,14 +1,14 @@
 """What the hosted login page costs: full logins through the form, and the page's GET latency.
 
 Prints, against the real auth service as a process on 127.0.0.1 (bounded in time):
-- full logins through the form per server core - ``/oauth/authorize`` (no session) -> ``GET
-  /login`` -> ``POST /login`` (CSRF token, email, password: argon2id included) -> the redirects
-  until the code -, against the raw argon2id verify rate per core with the same parameters (goal:
-  >= 85%, as the password grant reaches);
-- ``GET /login?request=...`` at 32 concurrent connections with wrk: req/s and p99 (goal <= 20 ms),
-  with the server on a core of its own and wrk on the others (as ``bench.auth_sso`` runs each
-  provider), then both left to the scheduler, which on a small machine puts wrk on the server's
-  core half the time.
+- full logins through the form per server core - ``/oauth/authorize`` (no session: it answers
+  with the login form) -> ``POST /login`` (CSRF token, email, password: argon2id included) -> the
+  redirects until the code -, against the raw argon2id verify rate per core with the same
+  parameters (goal: >= 85%, as the password grant reaches);
+- that page (``GET /oauth/authorize`` without a session) at 32 concurrent connections with wrk:
+  req/s and p99 (goal <= 20 ms), with the server on a core of its own and wrk on the others (as
+  ``bench.auth_sso`` runs each provider), then both left to the scheduler, which on a small machine
+  puts wrk on the server's core half the time.
 
 Run: .venv/bin/python -m bench.auth_login_pages   [BENCH_SECONDS=8 BENCH_LOGIN_WORKERS=4]
 Uses BENCH_DATABASE_URL / BENCH_REDIS_URL (server URLs) when set, else embedded servers.
@@ -131,14 +131,14 @@ def _milliseconds(text: str) -> float:
 
 
 def bench_login_page(server: Server) -> None:
-    """wrk on one pending request's login page (GET only: nothing is written per request), the
-    server pinned to the last CPU and wrk to the others, then neither pinned."""
-    pending = httpx.get(authorize_url(server.process.url), timeout=30)
-    location = pending.headers.get("location", "")
-    if pending.status_code != 303 or "/login?" not in location:
-        print(f"login page: /oauth/authorize answered {pending.status_code} {location!r}; not measured")
+    """wrk on the login page the authorization endpoint answers a request without a session with
+    (GET only: nothing is written per request), the server pinned to the last CPU and wrk to the
+    others, then neither pinned."""
+    url = authorize_url(server.process.url)
+    page = httpx.get(url, timeout=30)
+    if page.status_code != 200 or 'name="password"' not in page.text:
+        print(f"login page: /oauth/authorize answered {page.status_code}, not the login form; not measured")
         return
-    url = urljoin(server.process.url, location)
     if shutil.which("wrk") is None:
         print("login page GET: wrk not installed (apt-get install wrk); not measured")
         return

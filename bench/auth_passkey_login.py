@@ -1,7 +1,8 @@
 """What a passkey login costs against a password login, per server core (goal: >= 10x).
 
 Both run against the real auth service as a process on 127.0.0.1 (production argon2id cost), as
-a browser would, each with no session at the start: ``/oauth/authorize`` -> ``GET /login`` ->
+a browser would, each with no session at the start: ``/oauth/authorize``, which answers with the
+login page (carrying the request back in its forms) ->
 - the password form: ``POST /login`` (CSRF token, email, password: argon2id) -> the code;
 - the passkey button: the options the login page carries -> the software authenticator signs
   (ES256, in this process: the browser's work, not the server's) -> ``POST /passkeys/login`` ->
@@ -9,7 +10,7 @@ a browser would, each with no session at the start: ``/oauth/authorize`` -> ``GE
 Each passkey worker has its own authenticator (a passkey of the same person), as each of a
 person's devices counts its own signatures. The figure is logins per second of server CPU; then
 the server CPU of each step of a passkey login, one at a time (what the two logins share: the
-authorization request and the login page).
+authorization request's login page).
 
 Run: .venv/bin/python -m bench.auth_passkey_login   [BENCH_SECONDS=8 BENCH_LOGIN_WORKERS=4]
 Uses BENCH_DATABASE_URL / BENCH_REDIS_URL (server URLs) when set, else embedded servers.
@@ -27,7 +28,6 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urljoin
 
 import httpx
 
@@ -42,24 +42,23 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 WORKERS = int(os.environ.get("BENCH_LOGIN_WORKERS", "4"))
 PERSON, PASSWORD = "passkey.person@example.com", "a passphrase for the passkey benchmark"
 _CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
-_REQUEST = re.compile(r'name="request" value="([^"]+)"')
+_CARRIED = re.compile(r'name="authorization" value="([^"]+)"')
 _OPTIONS = re.compile(r"data-page-options='([^']*)'")
 Login = Callable[[httpx.AsyncClient], Awaitable[None]]
 
 
 async def _login_page(http: httpx.AsyncClient, issuer: str) -> tuple[str, str, str]:
-    """No session: authorize -> the login page; its CSRF token, request id and passkey options."""
+    """No session: authorize answers with the login page; its CSRF token, the request it carries
+    and its passkey options."""
     http.cookies.clear()
-    answer = await http.get(authorize_url(issuer))
-    page = await http.get(urljoin(issuer, answer.headers["location"]))
-    return _fields(page)
+    return _fields(await http.get(authorize_url(issuer)))
 
 
 def _fields(page: httpx.Response) -> tuple[str, str, str]:
-    csrf, request, options = (pattern.search(page.text) for pattern in (_CSRF, _REQUEST, _OPTIONS))
-    if page.status_code != 200 or csrf is None or request is None or options is None:
+    csrf, carried, options = (pattern.search(page.text) for pattern in (_CSRF, _CARRIED, _OPTIONS))
+    if page.status_code != 200 or csrf is None or carried is None or options is None:
         raise RuntimeError(f"no login page: {page.status_code}")
-    return csrf.group(1), request.group(1), html.unescape(options.group(1))
+    return csrf.group(1), html.unescape(carried.group(1)), html.unescape(options.group(1))
 
 
 def _code(answer: httpx.Response) -> None:
@@ -70,8 +69,8 @@ def _code(answer: httpx.Response) -> None:
 
 def password_login(issuer: str) -> Login:
     async def login(http: httpx.AsyncClient) -> None:
-        csrf, request, _ = await _login_page(http, issuer)
-        form = {"_csrf_token": csrf, "request": request, "email": PERSON + ".pw", "password": PASSWORD}
+        csrf, carried, _ = await _login_page(http, issuer)
+        form = {"_csrf_token": csrf, "authorization": carried, "email": PERSON + ".pw", "password": PASSWORD}
         _code(await http.post(f"{issuer}/login", data=form))
 
     return login
@@ -82,9 +81,9 @@ def passkey_login(issuer: str, devices: list[SoftAuthenticator]) -> Callable[[in
         device = devices[index]
 
         async def login(http: httpx.AsyncClient) -> None:
-            csrf, request, options = await _login_page(http, issuer)
+            csrf, carried, options = await _login_page(http, issuer)
             assertion = json.dumps(device.get(json.loads(options)))
-            form = {"_csrf_token": csrf, "request": request, "credential": assertion}
+            form = {"_csrf_token": csrf, "authorization": carried, "credential": assertion}
             _code(await http.post(f"{issuer}/passkeys/login", data=form))
 
         return login
@@ -165,20 +164,17 @@ def measure(server: Server, label: str, logins: Callable[[int], Login]) -> float
 
 def step_costs(server: Server, device: SoftAuthenticator, rounds: int = 200) -> None:
     """Server CPU per step of one passkey login, the steps run one at a time (where it goes)."""
-    issuer, spent = server.process.url, {"authorize": 0.0, "login page": 0.0, "answer": 0.0}
+    issuer, spent = server.process.url, {"authorize (the login page)": 0.0, "answer": 0.0}
     with httpx.Client(timeout=30) as http:
         for _ in range(rounds):
             http.cookies.clear()
             cpu = server.cpu_seconds()
-            location = http.get(authorize_url(issuer)).headers["location"]
-            spent["authorize"] += server.cpu_seconds() - cpu
-            cpu = server.cpu_seconds()
-            page = http.get(urljoin(issuer, location))
-            spent["login page"] += server.cpu_seconds() - cpu
-            csrf, request, options = _fields(page)
+            page = http.get(authorize_url(issuer))
+            spent["authorize (the login page)"] += server.cpu_seconds() - cpu
+            csrf, carried, options = _fields(page)
             form = {
                 "_csrf_token": csrf,
-                "request": request,
+                "authorization": carried,
                 "credential": json.dumps(device.get(json.loads(options))),
             }
             cpu = server.cpu_seconds()

@@ -18,7 +18,7 @@ from auth_service.audit.service import AuditTrail
 from auth_service.authorization.consent_pages import consent_pages
 from auth_service.authorization.controllers import authorization_handlers
 from auth_service.authorization.login import BrowserLogin
-from auth_service.authorization.login_pages import login_pages
+from auth_service.authorization.login_pages import LoginPages
 from auth_service.authorization.pushed import PushedRequests
 from auth_service.authorization.second_step import SecondStep
 from auth_service.authorization.second_step_cookie import SecondStepCookie
@@ -84,6 +84,7 @@ class FrontDoor:
             factors=factors,
             fresh=fresh_codes,
             sessions=sessions,
+            limits=settings.oauth,
         )
         ttl = settings.mfa.second_step_ttl
         second_step = SecondStep(pool, authorization, sessions, factors, ttl=ttl)
@@ -105,12 +106,12 @@ class FrontDoor:
     ) -> list[HTTPRouteHandler]:
         """``/oauth/authorize``, ``/login``, ``/login/second-factor`` and ``/consent``, for the
         browser router; ``login_extras`` adds to each login page (the passkey button's options)."""
-        login = login_pages(
+        login = LoginPages(
             self.authorization, self.login, sessions, cookie, pages, actors, self.second_cookie, login_extras
         )
         return [
-            *authorization_handlers(self.authorization, cookie, pages, limits),
-            *login,
+            *authorization_handlers(self.authorization, cookie, pages, limits, login),
+            *login.handlers(),
             *self._second_step_pages(sessions, cookie, pages, actors),
             *consent_pages(self.authorization, sessions, cookie, pages, actors, registry),
         ]

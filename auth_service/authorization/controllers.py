@@ -19,10 +19,10 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 
 from auth_service.authorization.answers import respond
-from auth_service.authorization.errors import UntrustedRequest
-from auth_service.authorization.parameters import Query
+from auth_service.authorization.login_pages import LoginPages
+from auth_service.authorization.parameters import bounded_query
 from auth_service.authorization.pushed import PushedRequest, PushedRequests
-from auth_service.authorization.service import AuthorizationService
+from auth_service.authorization.service import AuthorizationService, ToLogin
 from auth_service.browser_sessions.cookies import SessionCookie
 from auth_service.openapi_forms import form_operation
 from auth_service.settings import OAuthSettings
@@ -66,41 +66,33 @@ _PAR_ROUTE: dict[str, Any] = {
 }
 
 
-def bounded_query(items: list[tuple[str, Any]], limits: OAuthSettings) -> Query:
-    """Every parameter with all its values; too many or too long is an error page."""
-    if len(items) > limits.oauth_max_params:
-        raise UntrustedRequest("The authorization request has too many parameters.")
-    query: dict[str, list[str]] = {}
-    for name, value in items:
-        if not isinstance(value, str) or len(value) > limits.oauth_max_param_chars:
-            raise UntrustedRequest("A parameter of the authorization request is too long.")
-        query.setdefault(name, []).append(value)
-    return query
-
-
 def authorization_handlers(
     authorization: AuthorizationService,
     cookie: SessionCookie,
     pages: Pages,
     limits: OAuthSettings,
+    login: LoginPages,
 ) -> list[HTTPRouteHandler]:
-    async def answer(request: AnyRequest, items: list[tuple[str, Any]]) -> Response[Any]:
-        query = bounded_query(items, limits)
+    """``login``: renders the login form a request needs (``ToLogin``)."""
+
+    async def answer(request: AnyRequest, items: list[tuple[str, Any]], as_sent: str | None) -> Response[Any]:
+        query = bounded_query(items, limits.oauth_max_params, limits.oauth_max_param_chars)
+        decided = await authorization.authorize(query, cookie.read(request), as_sent=as_sent)
+        if isinstance(decided, ToLogin):
+            return login.carried_form(request, decided)
         asked = None if "request_uri" in query else query.get("ui_locales")  # RFC 9126 section 4
-        locale = pages.locale(request, asked[0] if asked else None)
-        return respond(
-            pages, request, await authorization.authorize(query, cookie.read(request)), locale=locale
-        )
+        return respond(pages, request, decided, locale=pages.locale(request, asked[0] if asked else None))
 
     @get("/oauth/authorize", name="authorize")
     async def authorize(request: AnyRequest) -> Response[Any]:
         params: MultiDict[str] = request.query_params
-        return await answer(request, list(params.multi_items()))
+        sent = request.scope["query_string"].decode("latin-1")
+        return await answer(request, list(params.multi_items()), sent if sent.isascii() else None)
 
     @post("/oauth/authorize", name="authorize_form", status_code=200, opt={"exclude_from_csrf": True})
     async def authorize_form(request: AnyRequest) -> Response[Any]:
         form = await request.form()
-        return await answer(request, list(form.multi_items()))
+        return await answer(request, list(form.multi_items()), None)
 
     return [authorize, authorize_form]
 

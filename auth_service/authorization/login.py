@@ -66,25 +66,26 @@ class BrowserLogin:
         password: str,
         *,
         request_id: str | None,
+        carried: str | None,
         return_to: str | None,
         current: BrowserSession | None,
         actor: Actor,
         user_agent: str | None,
     ) -> tuple[Answer, LoginSecret]:
-        """Where the browser goes next and the cookie to set. Raises ``BadCredentials``,
+        """Where the browser goes next and the cookie to set. ``request_id`` or ``carried``: the
+        authorization request the form names or carries. Raises ``BadCredentials``,
         ``ThrottleRefusal`` or ``RequestExpired`` (nothing to continue)."""
         back = safe_return_to(return_to)
-        if request_id is None and back is None:
+        read = await self._authorization.continued(request_id, carried)  # said before any work
+        if read is None and back is None:
             raise RequestExpired
-        read = (
-            None if request_id is None else await self._authorization.pending(request_id)
-        )  # said before any work
-        key = None if read is None else read.request.id
         user = await self._credentials.verify(email, password, actor)
         replacing = current.id if current else None
+        key = read.request.id if read else None
         login = PendingLogin(user.id, [AMR_PASSWORD], key, back, replacing, None)
-        pending = await self._second_step.begin(login, read)
-        if pending is not None:
+        begun = await self._second_step.begin(login, read)
+        if begun is not None:
+            pending, key = begun
             return ToPage(_second_step_path(key)), LoginSecret(pending, second_step=True)
         session, secret = await self._sessions.start(
             user.id,
@@ -95,8 +96,8 @@ class BrowserLogin:
             replacing=replacing,
             login={},
         )
-        if request_id is not None:
-            return await self._authorization.logged_in(request_id, session, read), LoginSecret(secret)
+        if read is not None:
+            return await self._authorization.logged_in(read, session), LoginSecret(secret)
         assert back is not None
         return ToPage(back), LoginSecret(secret)
 

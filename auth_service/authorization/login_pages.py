@@ -1,7 +1,11 @@
 """``GET|POST /login``: the hosted login form, for an authorization request or a ``/device`` page.
 
-``GET /login?request=<id>`` names the app that asks ("to continue to ...") and prefills
-``login_hint``; ``GET /login?return_to=/device...`` serves the device page (any other
+``/oauth/authorize`` itself answers with this form when a request needs a login (``ToLogin``):
+the form then carries the request back in ``authorization``, validated again on the POST, so a
+login through the form is two requests and stores no request. ``GET /login?request=<id>`` is the
+form for a stored request (after a consent page, a pushed request, a second factor to set up).
+Either way it names the app that asks ("to continue to ...") and prefills ``login_hint``;
+``GET /login?return_to=/device...`` serves the device page (any other
 ``return_to`` is refused: no open redirect). The POST needs the CSRF token; wrong credentials
 re-render the form with one generic error (400) whatever went wrong, a throttled attempt is the
 429 page with ``Retry-After`` (``web/router.py``), a success sets the new session's cookie and
@@ -26,13 +30,13 @@ from auth_service.authorization.answers import respond
 from auth_service.authorization.errors import RequestExpired
 from auth_service.authorization.login import BrowserLogin, safe_return_to
 from auth_service.authorization.second_step_cookie import SecondStepCookie
-from auth_service.authorization.service import AuthorizationService
+from auth_service.authorization.service import AuthorizationService, Pending, ToLogin
 from auth_service.browser_sessions.cookies import SessionCookie
 from auth_service.browser_sessions.service import BrowserSessions
 from auth_service.tokens.credentials import BadCredentials
-from auth_service.web.pages import Pages
+from auth_service.web.pages import LanguageQuery, Pages
 
-__all__ = ["LoginForm", "login_pages"]
+__all__ = ["LoginForm", "LoginPages"]
 
 AnyRequest = Request[Any, Any, Any]
 MAX_EMAIL_ECHO = 320
@@ -42,10 +46,13 @@ class LoginForm(msgspec.Struct, frozen=True):
     email: str = ""
     password: str = ""
     request: str = ""
+    authorization: str = ""
     return_to: str = ""
 
 
-class _LoginPages:
+class LoginPages:
+    """The login form's routes; its ``carried_form`` also answers the authorization endpoint."""
+
     __slots__ = (
         "_actors", "_authorization", "_cookie", "_extras", "_login", "_pages", "_second_cookie", "_sessions",
     )  # fmt: skip
@@ -59,8 +66,9 @@ class _LoginPages:
         pages: Pages,
         actors: RequestActors,
         second_cookie: SecondStepCookie,
-        extras: Callable[[], Mapping[str, Any]],
+        extras: Callable[[], Mapping[str, Any]] = dict,
     ) -> None:
+        """``extras``: what another context adds to each login page (the passkey button's options)."""
         self._extras = extras
         self._second_cookie = second_cookie
         self._authorization = authorization
@@ -76,18 +84,42 @@ class _LoginPages:
         request_id: str | None,
         return_to: str | None,
         *,
+        carried: str | None = None,
         email: str | None,
         failed: bool,
     ) -> Response[Any]:
-        context: dict[str, Any] = {"request_id": None, "return_to": None, "client_name": None}
-        ui_locales, targets, query = None, [], {}
-        if request_id:
-            pending = await self._authorization.pending(request_id)
+        pending = await self._authorization.continued(request_id, carried)
+        return self.render(request, pending, carried, return_to, email=email, failed=failed)
+
+    def carried_form(self, request: AnyRequest, login: ToLogin) -> Response[Any]:
+        """The form the authorization endpoint answers with (``ToLogin``)."""
+        return self.render(request, login.pending, login.carried, None, email=None, failed=False)
+
+    def render(
+        self,
+        request: AnyRequest,
+        pending: Pending | None,
+        carried: str | None,
+        return_to: str | None,
+        *,
+        email: str | None,
+        failed: bool,
+    ) -> Response[Any]:
+        """The form for ``pending`` (stored: named by id; else ``carried``), or to ``return_to``."""
+        context: dict[str, Any] = dict.fromkeys(("request_id", "authorization", "return_to", "client_name"))
+        ui_locales, targets, path = None, [], None
+        query: LanguageQuery = {}
+        if pending is not None:
             parameters = pending.request.parameters
-            context.update(request_id=str(pending.request.id), client_name=pending.client.client_name)
+            context["client_name"] = pending.client.client_name
             email = parameters.login_hint if email is None else email
             ui_locales, targets = parameters.ui_locales, [parameters.reply.redirect_uri]
-            query = {"request": str(pending.request.id)}
+            if pending.request.id is not None:
+                context["request_id"] = str(pending.request.id)
+                query = {"request": str(pending.request.id)}
+            else:  # the language links ask the authorization endpoint again, in the other language
+                context["authorization"], path = carried, "/oauth/authorize"
+                query = carried or ""
         elif safe_return_to(return_to):
             context["return_to"] = return_to
             query = {"return_to": return_to or ""}
@@ -102,54 +134,45 @@ class _LoginPages:
             status_code=400 if failed else 200,
             form_targets=targets,
             query=query,
+            language_path=path,
         )
 
     async def submit(self, request: AnyRequest, data: LoginForm) -> Response[Any]:
-        request_id, return_to = data.request or None, data.return_to or None
+        request_id, carried = data.request or None, data.authorization or None
+        return_to = data.return_to or None
         current = await self._sessions.current(self._cookie.read(request))
         try:
             answer, secret = await self._login.login(
                 data.email,
                 data.password,
                 request_id=request_id,
+                carried=carried,
                 return_to=return_to,
                 current=current,
                 actor=Actor(id=None, source_ip=self._actors.client_ip(request)),
                 user_agent=request.headers.get("user-agent"),
             )
         except BadCredentials:
-            return await self.form(request, request_id, return_to, email=data.email, failed=True)
+            email = data.email
+            return await self.form(request, request_id, return_to, carried=carried, email=email, failed=True)
         locale = self._pages.locale(request)
         jar = self._second_cookie if secret.second_step else self._cookie
         cookie = jar.set(secret.secret)
         return respond(self._pages, request, answer, locale=locale, cookies=[cookie])
 
+    def handlers(self) -> list[HTTPRouteHandler]:
+        @get("/login", name="login")
+        async def login_page(
+            request: AnyRequest,
+            request_id: Annotated[str | None, QueryParameter(name="request")] = None,
+            return_to: FromQuery[str | None] = None,
+        ) -> Response[Any]:
+            return await self.form(request, request_id, return_to, email=None, failed=False)
 
-def login_pages(
-    authorization: AuthorizationService,
-    login: BrowserLogin,
-    sessions: BrowserSessions,
-    cookie: SessionCookie,
-    pages: Pages,
-    actors: RequestActors,
-    second_cookie: SecondStepCookie,
-    extras: Callable[[], Mapping[str, Any]] = dict,
-) -> list[HTTPRouteHandler]:
-    """``extras``: what another context adds to each login page (the passkey button's options)."""
-    handlers = _LoginPages(authorization, login, sessions, cookie, pages, actors, second_cookie, extras)
+        @post("/login", name="login_submit", status_code=200)
+        async def login_submit(
+            request: AnyRequest, data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+        ) -> Response[Any]:
+            return await self.submit(request, data)
 
-    @get("/login", name="login")
-    async def login_page(
-        request: AnyRequest,
-        request_id: Annotated[str | None, QueryParameter(name="request")] = None,
-        return_to: FromQuery[str | None] = None,
-    ) -> Response[Any]:
-        return await handlers.form(request, request_id, return_to, email=None, failed=False)
-
-    @post("/login", name="login_submit", status_code=200)
-    async def login_submit(
-        request: AnyRequest, data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
-    ) -> Response[Any]:
-        return await handlers.submit(request, data)
-
-    return [login_page, login_submit]
+        return [login_page, login_submit]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from uuid import UUID
 
 import msgspec
@@ -9,14 +10,15 @@ import msgspec
 from auth_service.authorization.errors import RequestExpired
 from auth_service.authorization.parameters import AuthorizationParameters, Reply
 from auth_service.authorization.repository import StoredRequest
+from auth_service.browser_sessions.service import BrowserSession
 from auth_service.clients.repository import ClientRecord
 from auth_service.oidc.scopes import split_identity
 from auth_service.tokens.codes import CodeDraft, SessionCode
 from auth_service.users.repository import UserRecord
 
 __all__ = [
-    "SECOND_STEP_PATH", "Answer", "Pending", "Ready", "ToClient", "ToPage",
-    "draft_of", "grant_of", "request_key",
+    "SECOND_STEP_PATH", "Answer", "Pending", "Ready", "ToClient", "ToLogin", "ToPage",
+    "draft_of", "grant_of", "needs_login", "request_key",
 ]  # fmt: skip
 
 SECOND_STEP_PATH = "/login/second-factor"
@@ -46,6 +48,15 @@ class Pending(msgspec.Struct, frozen=True):
     client: ClientRecord
 
 
+class ToLogin(msgspec.Struct, frozen=True):
+    """The login form, shown by the authorization endpoint itself for a request it has not stored:
+    the form carries the request's parameters back (``carried``), so a login writes no request row
+    and takes one request less (Keycloak's authorization endpoint answers with its form too)."""
+
+    pending: Pending
+    carried: str
+
+
 Ready = tuple[str, bytes, SessionCode]
 """A code written ahead with its session (``_single_sign_on``): its secret, its digest, and what
 was written."""
@@ -68,6 +79,18 @@ def grant_of(parameters: AuthorizationParameters, client: ClientRecord, user: Us
         return sorted(allowed)
     identity, resource = split_identity(parameters.scope)
     return sorted([*identity, *(s for s in resource if s in allowed)])
+
+
+def needs_login(stored: StoredRequest, session: BrowserSession | None) -> bool:
+    """Whether the request needs a login despite ``session``: none, ``prompt=login``, or past
+    ``max_age``; never when this very request's login made it."""
+    if session is None:
+        return True
+    if stored.logged_in_session == session.id:
+        return False
+    max_age = stored.parameters.max_age
+    too_old = max_age is not None and time.time() - session.auth_time >= max_age
+    return "login" in stored.parameters.prompt or too_old
 
 
 def request_key(request_id: str) -> UUID:

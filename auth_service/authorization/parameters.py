@@ -13,7 +13,9 @@ so a bad ``resource`` fails before the person logs in).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 
@@ -25,7 +27,8 @@ from auth_service.tokens.audience import AudienceResolver, parse_resources
 from auth_service.tokens.errors import OAuthError
 from auth_service.tokens.scopes import parse_scope
 
-__all__ = ["AuthorizationParameters", "Query", "Reply", "trusted_reply", "validate"]
+__all__ = ["AuthorizationParameters", "Query", "Reply", "bounded_query", "carried_query",
+           "parse_carried", "trusted_reply", "validate"]  # fmt: skip
 
 Query = Mapping[str, Sequence[str]]
 """Every parameter with all its values (a repeated one must be seen to be refused)."""
@@ -36,6 +39,32 @@ _CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 MAX_NONCE_CHARS = 512
 MAX_HINT_CHARS = 320
 MAX_AGE_LIMIT = 10 * 365 * 86400
+
+
+def bounded_query(items: Iterable[tuple[str, Any]], max_params: int, max_chars: int) -> Query:
+    """Every parameter with all its values; too many or too long is an error page."""
+    query: dict[str, list[str]] = {}
+    for count, (name, value) in enumerate(items, start=1):
+        if count > max_params:
+            raise UntrustedRequest("The authorization request has too many parameters.")
+        if not isinstance(value, str) or len(value) > max_chars:
+            raise UntrustedRequest("A parameter of the authorization request is too long.")
+        query.setdefault(name, []).append(value)
+    return query
+
+
+def carried_query(query: Query) -> str:
+    """The request as the login form carries it back (``AuthorizationService.carried``)."""
+    return urlencode([(name, value) for name, values in query.items() for value in values])
+
+
+def parse_carried(encoded: str, max_params: int, max_chars: int) -> Query:
+    """``carried_query``'s string read back, bounded as at the authorization endpoint."""
+    try:
+        pairs = parse_qsl(encoded, keep_blank_values=True, max_num_fields=max_params)
+    except ValueError:
+        raise UntrustedRequest("The authorization request has too many parameters.") from None
+    return bounded_query(pairs, max_params, max_chars)
 
 
 class Reply(msgspec.Struct, frozen=True):

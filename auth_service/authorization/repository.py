@@ -18,8 +18,8 @@ from auth_service.authorization.parameters import AuthorizationParameters
 __all__ = ["AuthorizationRequestRepository", "StoredRequest"]
 
 _INSERT = """
-INSERT INTO authorization_requests (client_id, parameters, expires_at)
-VALUES ($1, $2::jsonb, now() + make_interval(secs => $3)) RETURNING id
+INSERT INTO authorization_requests (client_id, parameters, expires_at, logged_in_session)
+VALUES ($1, $2::jsonb, now() + make_interval(secs => $3), $4) RETURNING id
 """
 _GET = """
 SELECT parameters::text AS parameters, logged_in_session FROM authorization_requests
@@ -53,9 +53,15 @@ class StoredRequest(msgspec.Struct, frozen=True):
 class AuthorizationRequestRepository:
     __slots__ = ()
 
-    async def create(self, conn: Connection, parameters: AuthorizationParameters, ttl: int) -> UUID:
+    async def create(
+        self,
+        conn: Connection,
+        parameters: AuthorizationParameters,
+        ttl: int,
+        logged_in_session: UUID | None = None,
+    ) -> UUID:
         encoded = msgspec.json.encode(parameters).decode()
-        request_id: UUID = await conn.fetchval(_INSERT, parameters.client_id, encoded, ttl)
+        request_id: UUID = await conn.fetchval(_INSERT, parameters.client_id, encoded, ttl, logged_in_session)
         return request_id
 
     async def get(self, conn: Connection, request_id: UUID) -> StoredRequest | None:

@@ -24,6 +24,7 @@ import msgspec
 
 from auth_service.audit.service import Actor
 from auth_service.authorization.errors import RequestExpired
+from auth_service.authorization.outcomes import needs_login
 from auth_service.authorization.pending_logins import PendingLogin, PendingLoginRepository
 from auth_service.authorization.service import SECOND_STEP_PATH, Answer, AuthorizationService, Pending, ToPage
 from auth_service.browser_sessions.service import BrowserSession, BrowserSessions
@@ -93,17 +94,20 @@ class SecondStep:
             read = await self._authorization.pending(str(request_id))
         return asked_acr(read.request.parameters.acr_values)
 
-    async def begin(self, login: PendingLogin, read: Pending | None = None) -> str | None:
-        """After the password: the pending login's secret, or ``None`` when nothing more is due.
-        ``read``: the login's request, as the login read it (else it is read here)."""
-        asked = await self.asked(login.request_id, read)
+    async def begin(self, login: PendingLogin, read: Pending | None = None) -> tuple[str, UUID | None] | None:
+        """After the password: the pending login's secret and the id of the request it goes on
+        with, or ``None`` when nothing more is due. ``read``: the login's request, as the login read
+        it (else it is read here); one the form carried is stored now, for the step to name it."""
+        asked = asked_acr(read.request.parameters.acr_values) if read else await self.asked(login.request_id)
         if await self._factors.due(login.user_id, acr=None, asked=asked) is None:
             return None
+        if read is not None and read.request.id is None:
+            login = msgspec.structs.replace(login, request_id=await self._authorization.store(read))
         secret = new_secret()
         async with self._pool.acquire() as conn:
             if await self._repo.create(conn, digest(secret), login, self._ttl) is None:
                 raise RequestExpired
-        return secret
+        return secret, login.request_id
 
     async def resolve(
         self, secret: str | None, session: BrowserSession | None, request_id: str | None
@@ -122,7 +126,7 @@ class SecondStep:
         if session is None or request_id is None:
             return None
         pending = await self._authorization.pending(request_id)
-        if self._authorization.needs_login(pending.request, session):
+        if needs_login(pending.request, session):
             return None
         asked = asked_acr(pending.request.parameters.acr_values)
         if await self._factors.due(session.user_id, acr=session.acr, asked=asked) != "verify":

@@ -41,6 +41,7 @@ AnyRequest = Request[Any, Any, Any]
 class PasskeyLoginForm(msgspec.Struct, frozen=True):
     credential: str = ""
     request: str = ""
+    authorization: str = ""
     return_to: str = ""
 
 
@@ -65,6 +66,7 @@ def _login_handlers(
         answer, secret = await login.login(
             data.credential,
             request_id=data.request or None,
+            carried=data.authorization or None,
             return_to=data.return_to or None,
             current=current,
             actor=Actor(id=None, source_ip=actors.client_ip(request)),

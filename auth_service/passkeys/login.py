@@ -39,23 +39,23 @@ class PasskeyLogin:
         credential_json: str,
         *,
         request_id: str | None,
+        carried: str | None,
         return_to: str | None,
         current: BrowserSession | None,
         actor: Actor,
         user_agent: str | None,
     ) -> tuple[Answer, str]:
-        """Where the browser goes next and the new session's cookie secret. Raises
-        ``PasskeyRefused`` or ``RequestExpired`` (nothing to continue)."""
+        """Where the browser goes next and the new session's cookie secret (``request_id`` or
+        ``carried``: the request, as for the password form). Raises ``PasskeyRefused`` or
+        ``RequestExpired`` (nothing to continue)."""
         back = safe_return_to(return_to)
-        if request_id is None and back is None:
+        read = await self._authorization.continued(request_id, carried)  # before the ceremony
+        if read is None and back is None:
             raise RequestExpired
-        read = (
-            None if request_id is None else await self._authorization.pending(request_id)
-        )  # before the ceremony
         used = await self._passkeys.authenticate(credential_json, None, actor)
         session, secret = await self._start(used, actor, user_agent, current, after_password=False)
-        if request_id is not None:
-            return await self._authorization.logged_in(request_id, session, read), secret
+        if read is not None:
+            return await self._authorization.logged_in(read, session), secret
         assert back is not None
         return ToPage(back), secret
 

@@ -10,6 +10,7 @@ A loopback redirect URI may use any port (RFC 8252 §7.3), so its source is ``ht
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Final
@@ -58,6 +59,12 @@ def csp_source(uri: str) -> str | None:
 
 def content_security_policy(*, img_sources: Iterable[str] = (), form_targets: Iterable[str] = ()) -> str:
     """The page's CSP; ``img_sources`` and ``form_targets`` are URIs (their origins are allowed)."""
+    return _policy(tuple(img_sources), tuple(form_targets))
+
+
+@functools.lru_cache(maxsize=1024)
+def _policy(img_sources: tuple[str, ...], form_targets: tuple[str, ...]) -> str:
+    """Kept per the sources a page names: the logo's and the registered redirect URIs, few."""
     images = " ".join(dict.fromkeys(s for s in map(csp_source, img_sources) if s))
     forms = " ".join(dict.fromkeys(s for s in map(csp_source, form_targets) if s))
     return (

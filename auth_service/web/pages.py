@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import msgspec
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -33,13 +33,24 @@ from auth_service.web.locale import LOCALES, choose_locale
 from auth_service.web.messages import Catalogs, Translator
 from auth_service.web.static import StaticFiles
 
-__all__ = ["LANGUAGE_NAMES", "TEMPLATES_DIR", "Brand", "Language", "Pages"]
+__all__ = ["LANGUAGE_NAMES", "TEMPLATES_DIR", "Brand", "Language", "LanguageQuery", "Pages"]
 
 TEMPLATES_DIR: Final = Path(__file__).parent / "templates"
 LANGUAGE_NAMES: Final = {"en": "English", "pt-BR": "Português (Brasil)"}
 """Each language named in itself, as a language switch should."""
 
 AnyRequest = Request[Any, Any, Any]
+LanguageQuery = Mapping[str, str] | str | None
+"""The parameters a language link keeps: a mapping, or a query string as sent (a parameter may
+repeat)."""
+
+
+def _kept_query(query: Mapping[str, str] | str) -> str:
+    """``query`` encoded without its ``ui_locales``, which each language link sets."""
+    if isinstance(query, str):
+        parts = query.split("&")
+        return "&".join(p for p in parts if p and unquote_plus(p.partition("=")[0]) != "ui_locales")
+    return urlencode([(name, value) for name, value in query.items() if name != "ui_locales"])
 
 
 class Brand(msgspec.Struct, frozen=True):
@@ -112,15 +123,16 @@ class Pages:
     def translator(self, locale: str) -> Translator:
         return self.catalogs.translator(locale)
 
-    def _languages(self, request: AnyRequest, locale: str, query: Mapping[str, str] | None) -> list[Language]:
-        params = dict(request.query_params) if query is None else dict(query)
-        params.pop("ui_locales", None)
-        path = request.url.path
+    def _languages(
+        self, request: AnyRequest, locale: str, query: LanguageQuery, path: str | None
+    ) -> list[Language]:
+        kept = _kept_query(request.scope["query_string"].decode("latin-1") if query is None else query)
+        base = f"{path or request.url.path}?{kept}&" if kept else f"{path or request.url.path}?"
         return [
             Language(
                 locale=other,
                 name=LANGUAGE_NAMES[other],
-                href=f"{path}?{urlencode({**params, 'ui_locales': other})}",
+                href=f"{base}{urlencode({'ui_locales': other})}",
                 current=other == locale,
             )
             for other in LOCALES
@@ -137,13 +149,14 @@ class Pages:
         form_targets: Sequence[str] = (),
         headers: Mapping[str, str] | None = None,
         cookies: Sequence[Cookie] = (),
-        query: Mapping[str, str] | None = None,
+        query: LanguageQuery = None,
         language_switch: bool = True,
+        language_path: str | None = None,
     ) -> Template:
         """``template`` rendered in ``locale``. ``form_targets``: URIs the page's forms may end up
         at after redirects (the client's redirect URI). ``query``: the parameters the language
         links keep (default: the request's; a POST-rendered page gives its GET's, e.g.
-        ``{"request": id}``)."""
+        ``{"request": id}``), and ``language_path`` the path they go to (default: this one)."""
         token, csrf_cookie = self.csrf.ensure(request)
         csp = content_security_policy(
             img_sources=[self.brand.logo_src] if self.brand.logo_src else (), form_targets=form_targets
@@ -159,7 +172,7 @@ class Pages:
             "csrf_field": Markup('<input type="hidden" name="{}" value="{}">').format(
                 CSRF_FIELD, escape(token)
             ),
-            "languages": self._languages(request, locale, query) if language_switch else [],
+            "languages": self._languages(request, locale, query, language_path) if language_switch else [],
         }
         return Template(
             template_name=template,

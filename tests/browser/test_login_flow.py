@@ -103,7 +103,7 @@ def test_login_consent_sso_and_logout(
     browser.get(third.url)
     shot("third-party app")
     browser.find_element(By.ID, "login").click()
-    _at(browser, "/login", provider.issuer)
+    _at(browser, "/oauth/authorize", provider.issuer)
     assert THIRD_PARTY in browser.find_element(By.TAG_NAME, "body").text, "the page names the app"
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     shot("login page")
@@ -151,7 +151,7 @@ def test_login_consent_sso_and_logout(
 
     browser.get(third.url)
     browser.find_element(By.ID, "login").click()
-    _at(browser, "/login", provider.issuer)
+    _at(browser, "/oauth/authorize", provider.issuer)
     assert browser.find_element(By.CSS_SELECTOR, "input[type=password]").is_displayed()
     shot("login page again after logout")
 
@@ -165,7 +165,7 @@ def test_denied_consent_returns_access_denied_in_portuguese(
     third, _ = apps
     person = provider.create_person(PASSWORD)
     browser.get(third.authorization_url() + "&ui_locales=pt-BR")
-    _at(browser, "/login", provider.issuer)
+    _at(browser, "/oauth/authorize", provider.issuer)
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "pt-BR"
     screenshots.shot(browser, "login page pt-BR")
     _log_in(browser, person["email"], PASSWORD)

@@ -138,7 +138,7 @@ def test_register_a_passkey_then_sign_in_with_it_alone(
     browser.delete_all_cookies()  # signed out; the authenticator keeps its passkey
     browser.get(app.url)
     browser.find_element(By.ID, "login").click()
-    _at(browser, "/login")
+    _at(browser, "/oauth/authorize")
     screenshots.shot(browser, "login page with the passkey button")
     asked_before = _options_asked(provider)
     _passkey_button(browser, "get")
@@ -155,7 +155,7 @@ def test_register_a_passkey_then_sign_in_with_it_alone(
     browser.delete_all_cookies()  # a page whose options are too old: the script asks for fresh ones
     browser.get(app.url)
     browser.find_element(By.ID, "login").click()
-    _at(browser, "/login")
+    _at(browser, "/oauth/authorize")
     browser.execute_script(
         'document.querySelector("form[data-passkey=get]").removeAttribute("data-page-options")'
     )
@@ -174,7 +174,7 @@ def test_a_passkey_as_the_second_factor_after_the_password(
     browser.delete_all_cookies()
     browser.get(app.url)
     browser.find_element(By.ID, "login").click()
-    _at(browser, "/login")
+    _at(browser, "/oauth/authorize")
     _password_login(browser, person["email"])
     _at(browser, "/login/second-factor")
     screenshots.shot(browser, "second step with a passkey")

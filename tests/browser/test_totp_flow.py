@@ -97,7 +97,7 @@ def test_set_up_totp_on_the_account_page_then_log_in_with_it(
     browser.delete_all_cookies()  # a new day: signed out of the provider
     browser.get(app.url)
     browser.find_element(By.ID, "login").click()
-    _at(browser, "/login")
+    _at(browser, "/oauth/authorize")
     _type(browser, "input[autocomplete=username]", person["email"])
     _type(browser, "input[type=password]", PASSWORD)
     _submit(browser, "/login")

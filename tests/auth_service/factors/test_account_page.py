@@ -23,6 +23,7 @@ from tests.auth_service.login.flow import (
     csrf_of,
     location,
     log_in_through,
+    login_required,
     submit_login,
     web_client,
 )
@@ -119,7 +120,7 @@ def test_new_recovery_codes_replace_the_old_ones(timed: AuthClient, clock: Clock
     timed.http.cookies.clear()
     client = web_client(timed, first_party=True)
     path = location(
-        submit_login(timed, location(authorize(timed, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD)
+        submit_login(timed, login_required(authorize(timed, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD)
     )
     assert second_step(timed, path, "recovery_codes", enrolled.recovery_codes[0]).status_code == 400
     assert "code" in client_params(second_step(timed, path, "recovery_codes", fresh[0]))

@@ -17,7 +17,7 @@ from shared.db.pool import Connection
 from tests.auth_service.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, AGENT_EMAIL, AGENT_PASSWORD, AuthClient
 from tests.auth_service.factors.steps import Clock, enrol_totp, sign_in_to_account, sign_out
 from tests.auth_service.login.db import fetch
-from tests.auth_service.login.flow import authorize, location, submit_login, web_client
+from tests.auth_service.login.flow import authorize, location, login_required, submit_login, web_client
 
 
 def _agent(auth: AuthClient) -> UUID:
@@ -54,7 +54,9 @@ def test_an_admin_lists_and_resets_a_persons_factors(timed: AuthClient, clock: C
     assert "totp" in str(event["details"])
     sign_out(timed)
     client = web_client(timed, first_party=True)
-    answer = submit_login(timed, location(authorize(timed, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD)
+    answer = submit_login(
+        timed, login_required(authorize(timed, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD
+    )
     assert "code=" in location(answer), "the password alone again"
 
 

@@ -19,7 +19,9 @@ from tests.auth_service.login.flow import (
     csrf_of,
     location,
     log_in_through,
+    login_required,
     redeem,
+    stored_login_path,
     submit_login,
     web_client,
 )
@@ -41,7 +43,9 @@ def _enrol_behind_the_session(auth: AuthClient, email: str, now: float) -> str:
 
 def test_a_role_that_requires_mfa_makes_its_holder_enrol_at_login(timed: AuthClient, clock: Clock) -> None:
     client = web_client(timed, first_party=True)
-    answer = submit_login(timed, location(authorize(timed, client.client_id)), ADMIN_EMAIL, ADMIN_PASSWORD)
+    answer = submit_login(
+        timed, login_required(authorize(timed, client.client_id)), ADMIN_EMAIL, ADMIN_PASSWORD
+    )
     path = location(answer)
     assert path.startswith("/login/second-factor?request=")
     page = timed.http.get(path)
@@ -73,7 +77,9 @@ def test_the_role_policy_is_in_the_roles_api(timed: AuthClient) -> None:
     assert changed.status_code == 200
     assert changed.json()["requires_mfa"] is True
     client = web_client(timed, first_party=True)
-    answer = submit_login(timed, location(authorize(timed, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD)
+    answer = submit_login(
+        timed, login_required(authorize(timed, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD
+    )
     assert "Set up two-step verification" in timed.http.get(location(answer)).text
     (event,) = fetch(timed, "SELECT details FROM audit_events WHERE action = 'role.update'")
     assert "requires_mfa" in str(event["details"])
@@ -126,8 +132,7 @@ def test_max_age_asks_the_password_and_the_second_factor_again(timed: AuthClient
     client = web_client(timed, first_party=True)
     log_in_through(timed, client.client_id, AGENT_EMAIL, AGENT_PASSWORD)
     secret = _enrol_behind_the_session(timed, AGENT_EMAIL, clock.now)
-    login = location(authorize(timed, client.client_id, max_age="0"))
-    assert login.startswith("/login?request=")
+    login = login_required(authorize(timed, client.client_id, max_age="0"))
     path = location(submit_login(timed, login, AGENT_EMAIL, AGENT_PASSWORD))
     assert path.startswith("/login/second-factor?request=")
     clock.now += 30
@@ -138,7 +143,6 @@ def test_no_second_step_without_a_pending_login_or_a_session(timed: AuthClient) 
     sign_out(timed)
     assert timed.http.get("/login/second-factor").status_code == 400
     client = web_client(timed, first_party=True)
-    login = location(authorize(timed, client.client_id))
-    request_id = login.split("request=")[1]
+    request_id = stored_login_path(timed, client.client_id).split("request=")[1]
     sent_back = timed.http.get(f"/login/second-factor?request={request_id}", follow_redirects=False)
     assert location(sent_back) == f"/login?request={request_id}"

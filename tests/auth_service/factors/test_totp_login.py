@@ -15,7 +15,15 @@ from tests.auth_service.factors.steps import (
     sign_out,
 )
 from tests.auth_service.login.db import fetch
-from tests.auth_service.login.flow import authorize, client_params, location, redeem, submit_login, web_client
+from tests.auth_service.login.flow import (
+    authorize,
+    client_params,
+    location,
+    login_required,
+    redeem,
+    submit_login,
+    web_client,
+)
 from tests.auth_service.test_token_grants import claims_of
 
 
@@ -28,7 +36,7 @@ def _enrolled_agent(auth: AuthClient, clock: Clock) -> Enrolled:
 
 def _second_step_path(auth: AuthClient, client_id: str) -> str:
     """A fresh login for ``client_id`` up to the second-step page."""
-    answer = submit_login(auth, location(authorize(auth, client_id)), AGENT_EMAIL, AGENT_PASSWORD)
+    answer = submit_login(auth, login_required(authorize(auth, client_id)), AGENT_EMAIL, AGENT_PASSWORD)
     path = location(answer)
     assert path.startswith("/login/second-factor?request="), path
     return path
@@ -146,7 +154,9 @@ def test_guessing_locks_the_second_step_even_for_the_right_code(timed: AuthClien
     assert failures == [{"n": 3}]
     # the password lockout is another: the same person's password still works
     sign_out(timed)
-    answer = submit_login(timed, location(authorize(timed, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD)
+    answer = submit_login(
+        timed, login_required(authorize(timed, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD
+    )
     assert location(answer).startswith("/login/second-factor?")
 
 

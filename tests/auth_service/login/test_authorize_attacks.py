@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
 
 import httpx
@@ -18,6 +19,9 @@ from tests.auth_service.login.flow import (
     client_params,
     location,
     log_in_through,
+    login_fields,
+    login_required,
+    stored_login_path,
     submit_login,
     web_client,
 )
@@ -60,7 +64,7 @@ def test_an_altered_redirect_uri_is_an_error_page(seeded: AuthClient, redirect_u
 def test_a_loopback_redirect_uri_may_use_any_port(seeded: AuthClient) -> None:
     client = web_client(seeded, redirect_uris=["http://127.0.0.1/callback"], first_party=True)
     good = authorize(seeded, client.client_id, redirect_uri="http://127.0.0.1:54321/callback")
-    assert location(good).startswith("/login?request=")
+    login_required(good)
     bad = authorize(seeded, client.client_id, redirect_uri="http://127.0.0.1:54321/other")
     assert_error_page(bad)
 
@@ -135,18 +139,52 @@ def test_a_client_without_the_code_flow_is_unauthorized(seeded: AuthClient) -> N
     assert client_params(authorize(seeded, client.client_id))["error"] == "unauthorized_client"
 
 
+def _altered(carried: str, **changes: str) -> str:
+    params = dict(parse_qsl(carried))
+    return urlencode({**params, **changes})
+
+
+def test_the_request_a_login_form_carries_is_checked_again(seeded: AuthClient) -> None:
+    """The form carries the request back as the authorization endpoint received it; that is what
+    the browser says, as the endpoint's query was, so it is checked again, before the password."""
+    client = web_client(seeded, first_party=True)
+    fields = login_fields(login_required(authorize(seeded, client.client_id)))
+    carried = fields["authorization"]
+    pushed = stored_login_path(seeded, client.client_id).split("=", 1)[1]
+    refused = [
+        _altered(carried, redirect_uri="https://evil.example/callback"),
+        _altered(carried, client_id="no-such-client"),
+        f"{carried}&client_id={client.client_id}",  # repeated
+        "&".join([carried] * 10),  # too many parameters
+        _altered(carried, code_challenge_method="plain"),  # an error for the client: not logged in
+        f"client_id={client.client_id}&request_uri=urn:ietf:params:oauth:request_uri:{pushed}",
+        "%",
+    ]
+    for value in refused:
+        form = {**fields, "authorization": value, "email": AGENT_EMAIL, "password": AGENT_PASSWORD}
+        answer = seeded.http.post("/login", data=form, follow_redirects=False)
+        assert_error_page(answer, leaked="evil.example")
+    assert fetch(seeded, "SELECT 1 FROM browser_sessions") == []
+    assert fetch(seeded, "SELECT 1 FROM audit_events WHERE action LIKE 'login%'") == []
+    # the same form, unaltered, logs in
+    form = {**fields, "email": AGENT_EMAIL, "password": AGENT_PASSWORD}
+    answered = client_params(seeded.http.post("/login", data=form, follow_redirects=False))
+    assert set(answered) == {"code", "state", "iss"}
+
+
 def test_a_login_post_without_the_csrf_token_is_refused(seeded: AuthClient) -> None:
     client = web_client(seeded, first_party=True)
-    login_path = location(authorize(seeded, client.client_id))
-    request_id = login_path.split("=", 1)[1]
-    forged = seeded.http.post(
-        "/login",
-        data={"email": AGENT_EMAIL, "password": AGENT_PASSWORD, "request": request_id},
-        follow_redirects=False,
-    )
-    assert forged.status_code == 403
-    assert "location" not in forged.headers
-    assert "auth_session" not in forged.headers.get("set-cookie", "")
+    carried = login_fields(login_required(authorize(seeded, client.client_id)))["authorization"]
+    request_id = stored_login_path(seeded, client.client_id).split("=", 1)[1]
+    for continued in ({"authorization": carried}, {"request": request_id}):
+        forged = seeded.http.post(
+            "/login",
+            data={"email": AGENT_EMAIL, "password": AGENT_PASSWORD, **continued},
+            follow_redirects=False,
+        )
+        assert forged.status_code == 403
+        assert "location" not in forged.headers
+        assert "auth_session" not in forged.headers.get("set-cookie", "")
     assert fetch(seeded, "SELECT 1 FROM browser_sessions") == []
     consent = seeded.http.post(
         "/consent", data={"request": request_id, "action": "allow"}, follow_redirects=False
@@ -157,10 +195,9 @@ def test_a_login_post_without_the_csrf_token_is_refused(seeded: AuthClient) -> N
 @pytest.mark.parametrize("page", ["login", "consent"])
 def test_login_and_consent_pages_cannot_be_framed(seeded: AuthClient, page: str) -> None:
     client = web_client(seeded)
-    path = location(authorize(seeded, client.client_id))
+    response = authorize(seeded, client.client_id)  # the login form
     if page == "consent":
-        path = location(submit_login(seeded, path, AGENT_EMAIL, AGENT_PASSWORD))
-    response = seeded.http.get(path)
+        response = seeded.http.get(location(submit_login(seeded, response, AGENT_EMAIL, AGENT_PASSWORD)))
     assert response.status_code == 200
     headers = response.headers
     csp = headers["content-security-policy"]
@@ -204,7 +241,7 @@ def test_return_to_is_never_an_open_redirect(seeded: AuthClient, return_to: str)
 
 def test_an_expired_request_cannot_be_logged_in(seeded: AuthClient) -> None:
     client = web_client(seeded, first_party=True)
-    login_path = location(authorize(seeded, client.client_id))
+    login_path = stored_login_path(seeded, client.client_id)
     execute(seeded, "UPDATE authorization_requests SET expires_at = now() - interval '1 s'")
     assert_error_page(seeded.http.get(login_path))
     assert_error_page(seeded.http.get("/login?request=not-a-uuid"))
@@ -223,7 +260,7 @@ def test_a_code_for_one_login_is_not_answered_to_another_request(seeded: AuthCli
 def test_a_stored_request_is_answered_with_one_code_even_twice_at_once(seeded: AuthClient) -> None:
     """Two tabs posting the same login or consent at the same instant: one code, the other refused."""
     client = web_client(seeded, first_party=True)
-    request_id = UUID(location(authorize(seeded, client.client_id)).split("request=")[1])
+    request_id = UUID(stored_login_path(seeded, client.client_id).split("request=")[1])
     (agent,) = fetch(seeded, "SELECT id FROM users WHERE email = $1", AGENT_EMAIL)
     new = NewCode(
         client_id=client.client_id, user_id=agent["id"], browser_session_id=None, redirect_uri=REDIRECT_URI,

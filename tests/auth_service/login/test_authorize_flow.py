@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -15,6 +17,7 @@ from tests.auth_service.login.flow import (
     csrf_of,
     location,
     log_in_through,
+    login_required,
     redeem,
     submit_consent,
     submit_login,
@@ -26,9 +29,9 @@ from tests.auth_service.test_token_grants import claims_of
 
 def test_login_consent_code_token_then_sso(seeded: AuthClient) -> None:
     client = web_client(seeded)
-    login_path = location(authorize(seeded, client.client_id))
-    assert login_path.startswith("/login?request=")
-    consent_path = location(submit_login(seeded, login_path, AGENT_EMAIL, AGENT_PASSWORD))
+    login_page = login_required(authorize(seeded, client.client_id))
+    assert fetch(seeded, "SELECT 1 FROM authorization_requests") == []  # the form carries the request
+    consent_path = location(submit_login(seeded, login_page, AGENT_EMAIL, AGENT_PASSWORD))
     assert consent_path.startswith("/consent?request=")
     params = client_params(submit_consent(seeded, consent_path, "allow"))
     assert params["state"] == "st-123"
@@ -57,13 +60,17 @@ def test_login_consent_code_token_then_sso(seeded: AuthClient) -> None:
 
 def test_a_first_party_app_asks_no_consent(seeded: AuthClient) -> None:
     client = web_client(seeded, first_party=True)
-    answer = submit_login(seeded, location(authorize(seeded, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD)
+    answer = submit_login(
+        seeded, login_required(authorize(seeded, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD
+    )
     assert "code" in client_params(answer)
 
 
 def test_deny_is_access_denied_at_the_app(seeded: AuthClient) -> None:
     client = web_client(seeded)
-    answer = submit_login(seeded, location(authorize(seeded, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD)
+    answer = submit_login(
+        seeded, login_required(authorize(seeded, client.client_id)), AGENT_EMAIL, AGENT_PASSWORD
+    )
     params = client_params(submit_consent(seeded, location(answer), "deny"))
     assert params["error"] == "access_denied"
     assert params["state"] == "st-123"
@@ -102,9 +109,8 @@ def test_prompt_none_without_consent_is_consent_required(seeded: AuthClient) -> 
 def test_prompt_login_and_max_age_zero_force_a_new_login(seeded: AuthClient, params: dict[str, str]) -> None:
     client = web_client(seeded, first_party=True)
     log_in_through(seeded, client.client_id, AGENT_EMAIL, AGENT_PASSWORD)
-    login_path = location(authorize(seeded, client.client_id, **params))
-    assert login_path.startswith("/login?request=")
-    assert "code" in client_params(submit_login(seeded, login_path, AGENT_EMAIL, AGENT_PASSWORD))
+    login_page = login_required(authorize(seeded, client.client_id, **params))
+    assert "code" in client_params(submit_login(seeded, login_page, AGENT_EMAIL, AGENT_PASSWORD))
     sessions = fetch(seeded, "SELECT ended_reason FROM browser_sessions ORDER BY created_at")
     assert [s["ended_reason"] for s in sessions] == ["replaced", None]  # a new session each login
 
@@ -114,14 +120,14 @@ def test_max_age_is_measured_from_the_login(seeded: AuthClient) -> None:
     log_in_through(seeded, client.client_id, AGENT_EMAIL, AGENT_PASSWORD)
     assert "code" in client_params(authorize(seeded, client.client_id, max_age="3600"))
     execute(seeded, "UPDATE browser_sessions SET auth_time = now() - interval '2 hours'")
-    assert location(authorize(seeded, client.client_id, max_age="3600")).startswith("/login?")
+    login_required(authorize(seeded, client.client_id, max_age="3600"))
 
 
 def test_an_ended_sessions_cookie_no_longer_skips_the_login(seeded: AuthClient) -> None:
     client = web_client(seeded, first_party=True)
     log_in_through(seeded, client.client_id, AGENT_EMAIL, AGENT_PASSWORD)
     execute(seeded, "UPDATE browser_sessions SET ended_at = now(), ended_reason = 'logout'")
-    assert location(authorize(seeded, client.client_id)).startswith("/login?request=")
+    login_required(authorize(seeded, client.client_id))
     assert client_params(authorize(seeded, client.client_id, prompt="none"))["error"] == "login_required"
 
 
@@ -143,23 +149,42 @@ def test_form_post_answers_with_a_self_submitting_form(seeded: AuthClient) -> No
 
 def test_login_hint_and_ui_locales(seeded: AuthClient) -> None:
     client = web_client(seeded)
-    login_path = location(
+    page = login_required(
         authorize(seeded, client.client_id, login_hint="agent.smith@example.com", ui_locales="pt-BR")
     )
-    page = seeded.http.get(login_path)
     assert page.headers["content-language"] == "pt-BR"
     assert '<html lang="pt-BR">' in page.text
     assert 'value="agent.smith@example.com"' in page.text
     assert "para continuar em Budget App" in page.text
-    consent = seeded.http.get(location(submit_login(seeded, login_path, AGENT_EMAIL, AGENT_PASSWORD)))
+    consent = seeded.http.get(location(submit_login(seeded, page, AGENT_EMAIL, AGENT_PASSWORD)))
     assert "Budget App quer acessar a sua conta." in consent.text
     assert "Ver os cadastros de clientes" in consent.text
     assert "Saber quem você é" in consent.text
 
 
+def test_the_login_forms_language_links_ask_the_authorization_endpoint_again(seeded: AuthClient) -> None:
+    client = web_client(seeded)
+    page = login_required(authorize(seeded, client.client_id, ui_locales="en", resource="customers"))
+    link = html.unescape(re.search(r'href="([^"]+)" lang="pt-BR"', page.text).group(1))  # type: ignore[union-attr]
+    assert link.startswith("/oauth/authorize?")
+    asked = parse_qs(urlsplit(link).query)
+    assert asked["ui_locales"] == ["pt-BR"]
+    assert (asked["client_id"], asked["state"], asked["resource"]) == (
+        [client.client_id],
+        ["st-123"],
+        ["customers"],
+    )
+    again = login_required(seeded.http.get(link))
+    assert again.headers["content-language"] == "pt-BR"
+    assert "para continuar em Budget App" in again.text
+    assert fetch(seeded, "SELECT 1 FROM authorization_requests") == []
+    consent = location(submit_login(seeded, again, AGENT_EMAIL, AGENT_PASSWORD))
+    assert "Budget App quer acessar a sua conta." in seeded.http.get(consent).text
+
+
 def test_wrong_credentials_are_one_generic_error(seeded: AuthClient) -> None:
     client = web_client(seeded)
-    login_path = location(authorize(seeded, client.client_id))
+    login_path = login_required(authorize(seeded, client.client_id))
     pages = [
         submit_login(seeded, login_path, AGENT_EMAIL, "wrong password, surely"),
         submit_login(seeded, login_path, "nobody@example.com", "wrong password, surely"),
@@ -184,7 +209,7 @@ def test_a_throttled_login_is_a_429_page(make_settings: SettingsFactory) -> None
     with serving(make_settings(login_lockout_threshold=1, login_lockout_max_seconds=60)) as auth:
         auth.create_user(AGENT_EMAIL, AGENT_PASSWORD, ["agent"])
         client = web_client(auth)
-        login_path = location(authorize(auth, client.client_id))
+        login_path = login_required(authorize(auth, client.client_id))
         assert submit_login(auth, login_path, AGENT_EMAIL, "wrong password, surely").status_code == 400
         refused = submit_login(auth, login_path, AGENT_EMAIL, AGENT_PASSWORD)
         assert refused.status_code == 429
@@ -215,7 +240,7 @@ def test_a_first_party_single_sign_on_keeps_only_the_codes_it_gives(seeded: Auth
     assert again != first
     assert redeem(seeded, client.client_id, again).status_code == 200
     execute(seeded, "UPDATE browser_sessions SET auth_time = now() - interval '2 hours'")
-    assert location(authorize(seeded, client.client_id, max_age="3600")).startswith("/login?")
+    login_required(authorize(seeded, client.client_id, max_age="3600"))
     refused = client_params(authorize(seeded, client.client_id, max_age="3600", prompt="none"))
     assert refused["error"] == "login_required"
     execute(seeded, "UPDATE roles SET requires_mfa = true WHERE name = 'agent'")

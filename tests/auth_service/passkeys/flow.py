@@ -15,7 +15,17 @@ import httpx
 from auth_service.oidc.assurance import ACR_ONE_FACTOR, AMR_PASSWORD
 from tests.auth_service.conftest import AuthClient
 from tests.auth_service.login.db import fetch
-from tests.auth_service.login.flow import REQUEST_INPUT, authorize, csrf_of, location, redeem, web_client
+from tests.auth_service.login.flow import (
+    LoginPage,
+    authorize,
+    csrf_of,
+    location,
+    login_fields,
+    login_page,
+    login_required,
+    redeem,
+    web_client,
+)
 from tests.auth_service.passkeys.soft_authenticator import SoftAuthenticator
 from tests.auth_service.test_token_grants import claims_of
 
@@ -102,16 +112,12 @@ def page_options(page: httpx.Response) -> dict[str, Any]:
 
 
 def login_options(
-    auth: AuthClient, login_path: str, *, asked: bool = False
+    auth: AuthClient, login: LoginPage, *, asked: bool = False
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The login page's passkey options (``asked``: fresh ones from ``/passkeys/login/options``,
     as the script asks once the page's are old), and the passkey form's fields (CSRF, request)."""
-    page = auth.http.get(login_path)
-    assert page.status_code == 200, page.text[:500]
-    form = {"_csrf_token": csrf_of(page)}
-    match = REQUEST_INPUT.search(page.text)
-    if match:
-        form["request"] = match.group(1)
+    page = login_page(auth, login)
+    form = login_fields(page)
     if not asked:
         return page_options(page), form
     answer = auth.http.post("/passkeys/login/options", headers={"X-CSRFToken": form["_csrf_token"]})
@@ -122,10 +128,10 @@ def login_options(
 
 
 def passkey_login(
-    auth: AuthClient, login_path: str, device: SoftAuthenticator, **tamper: Any
+    auth: AuthClient, login: LoginPage, device: SoftAuthenticator, **tamper: Any
 ) -> httpx.Response:
     """The passkey button of the login page; ``tamper`` goes to the authenticator (``origin``...)."""
-    options, form = login_options(auth, login_path)
+    options, form = login_options(auth, login)
     assertion = device.get(options, **tamper)
     return auth.http.post(
         "/passkeys/login", data={**form, "credential": json.dumps(assertion)}, follow_redirects=False
@@ -143,9 +149,10 @@ def tokens_of(auth: AuthClient, answer: httpx.Response, client_id: str) -> dict[
 
 
 def first_party_login_path(auth: AuthClient) -> tuple[str, str]:
-    """A first-party app's authorization request: its client id and the login page it leads to."""
+    """A first-party app's authorization request: its client id, and its URL, which answers with
+    the login form (each GET a new page: nothing is stored before the login)."""
     client = web_client(auth, first_party=True)
-    return client.client_id, location(authorize(auth, client.client_id))
+    return client.client_id, str(login_required(authorize(auth, client.client_id)).request.url)
 
 
 def passkey_rows(auth: AuthClient) -> list[dict[str, Any]]:
