@@ -87,18 +87,16 @@ class SecondStep:
 
     async def asked(self, request_id: UUID | str | None, read: Pending | None = None) -> str | None:
         """The ``acr`` the request asks for (``None``: none of ours, or no request); ``read``: the
-        request if already read (else it is read here)."""
-        if request_id is None:
-            return None
-        if read is None or str(read.request.id) != str(request_id):
+        request if already read, stored or carried (else the stored one is read here)."""
+        if read is None and request_id is not None:
             read = await self._authorization.pending(str(request_id))
-        return asked_acr(read.request.parameters.acr_values)
+        return None if read is None else asked_acr(read.request.parameters.acr_values)
 
     async def begin(self, login: PendingLogin, read: Pending | None = None) -> tuple[str, UUID | None] | None:
         """After the password: the pending login's secret and the id of the request it goes on
         with, or ``None`` when nothing more is due. ``read``: the login's request, as the login read
         it (else it is read here); one the form carried is stored now, for the step to name it."""
-        asked = asked_acr(read.request.parameters.acr_values) if read else await self.asked(login.request_id)
+        asked = await self.asked(login.request_id, read)
         if await self._factors.due(login.user_id, acr=None, asked=asked) is None:
             return None
         if read is not None and read.request.id is None:

@@ -48,10 +48,7 @@ class StoredRequests:
             raise UntrustedRequest
         async with self._pool.acquire() as conn:
             stored = await self._repo.use_pushed(conn, request_id, ids[0], self._ttl)
-        client = await self._clients.get(ids[0]) if stored else None
-        if stored is None or client is None:
-            raise RequestExpired
-        return Pending(stored, client)
+        return await self._with_client(stored)  # now an ordinary request of that client
 
     async def logged_in(self, key: UUID, session_id: UUID) -> Pending:
         """Records that a login for the request started ``session_id``, and reads it back."""
